@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let tempCounter = 0;
+
+/**
+ * Writes a file so that readers only ever see the old or the new content, never a torn one:
+ * write a sibling temp file, fsync it, rename over the target (atomic on POSIX within one filesystem).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${++tempCounter}.tmp`;
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Reads JSON, returning undefined when the file does not exist. Malformed JSON throws with the file named. */
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJsonIfExists, writeJsonAtomic } from './atomicFile';
+import { RUN_SCHEMA_VERSION, RunRecord } from './run';
+
+export interface RunPaths {
+  dir: string;
+  record: string;
+  snapshot: string;
+  outputs: string;
+  logs: string;
+  buildLog: string;
+  environment: string;
+}
+
+/**
+ * The on-disk store of runs under `<workspace>/.mlw/runs/<id>/`. One owner of the layout; everything else
+ * asks it for paths. Emits 'changed' (run record) after every write so views can follow.
+ */
+export class RunStore extends EventEmitter {
+  readonly runsDir: string;
+  /** Per-run chain of pending updates, so two read-modify-writes in this process never lose each other's fields. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  constructor(readonly workspaceRoot: string) {
+    super();
+    this.runsDir = path.join(workspaceRoot, '.mlw', 'runs');
+  }
+
+  paths(id: string): RunPaths {
+    if (!/^[\w.-]+$/.test(id)) throw new Error(`Invalid run id "${id}"`);
+    const dir = path.join(this.runsDir, id);
+    return {
+      dir,
+      record: path.join(dir, 'run.json'),
+      snapshot: path.join(dir, 'snapshot'),
+      outputs: path.join(dir, 'outputs'),
+      logs: path.join(dir, 'logs.txt'),
+      buildLog: path.join(dir, 'build.txt'),
+      environment: path.join(dir, 'environment'),
+    };
+  }
+
+  async create(record: RunRecord): Promise<RunRecord> {
+    const p = this.paths(record.id);
+    await this.ensureIgnoredByGit();
+    await fs.promises.mkdir(p.dir, { recursive: true });
+    await fs.promises.mkdir(p.outputs, { recursive: true });
+    await this.write(record);
+    return record;
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const record = await readJsonIfExists<RunRecord>(this.paths(id).record);
+    if (record && record.schemaVersion > RUN_SCHEMA_VERSION) {
+      throw new Error(
+        `Run ${id} was written by a newer ML Workbench (schema ${record.schemaVersion}); update the extension or CLI to read it.`,
+      );
+    }
+    return record;
+  }
+
+  /** Applies a patch to the stored record and writes it back atomically. */
+  update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    const previous = this.pending.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.applyPatch(id, patch));
+    this.pending.set(id, next);
+    void next.finally(() => {
+      if (this.pending.get(id) === next) this.pending.delete(id);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async applyPatch(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    const current = await this.get(id);
+    if (!current) throw new Error(`Run ${id} does not exist in ${this.runsDir}`);
+    const next: RunRecord = { ...current, ...patch, id: current.id, schemaVersion: RUN_SCHEMA_VERSION };
+    await this.write(next);
+    return next;
+  }
+
+  /** Every readable run, newest first. A damaged record is reported through onError and skipped, never fatal. */
+  async list(onError?: (id: string, err: Error) => void): Promise<RunRecord[]> {
+    let ids: string[];
+    try {
+      ids = await fs.promises.readdir(this.runsDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records: RunRecord[] = [];
+    for (const id of ids.sort().reverse()) {
+      try {
+        const r = await this.get(id);
+        if (r) records.push(r);
+      } catch (err) {
+        onError?.(id, err as Error);
+      }
+    }
+    return records;
+  }
+
+  /** Resolves a full id or a unique prefix of one (as users type short ids). */
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const all = await fs.promises.readdir(this.runsDir).catch(() => [] as string[]);
+    if (all.includes(idOrPrefix)) return idOrPrefix;
+    const matches = all.filter((id) => id.startsWith(idOrPrefix) || id.endsWith(idOrPrefix));
+    if (matches.length === 1) return matches[0];
+    if (matches.length === 0) throw new Error(`No run matches "${idOrPrefix}" in ${this.runsDir}`);
+    throw new Error(`"${idOrPrefix}" matches ${matches.length} runs (${matches.slice(0, 3).join(', ')}…); give more of the id`);
+  }
+
+  /**
+   * `.mlw/.gitignore` holding `*` keeps run data out of `git status` (and out of the dirty flag of later
+   * runs) without touching the user's own .gitignore.
+   */
+  private async ensureIgnoredByGit(): Promise<void> {
+    const file = path.join(this.workspaceRoot, '.mlw', '.gitignore');
+    if (fs.existsSync(file)) return;
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, '# ML Workbench run data: local to this machine\n*\n');
+  }
+
+  private async write(record: RunRecord): Promise<void> {
+    await writeJsonAtomic(this.paths(record.id).record, record);
+    this.emit('changed', record);
+  }
+}
