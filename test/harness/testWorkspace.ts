@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'workspace');
+
+/** The base image tests use: MLW_TEST_BASE_IMAGE (set by scripts/test.sh to the offline image), else the default. */
+export function testBaseImage(): string {
+  return process.env.MLW_TEST_BASE_IMAGE || 'python:3.12-slim';
+}
+
+/**
+ * A fresh copy of the fixture workspace in a temp folder, committed to a new git repository (so runs have
+ * lineage), with .vscode/settings.json pointing mlw.baseImage at the test base image.
+ */
+export function createTestWorkspace(prefix = 'mlw-ws-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.cpSync(FIXTURE, dir, { recursive: true });
+  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, '.vscode', 'settings.json'),
+    JSON.stringify({ 'mlw.baseImage': testBaseImage() }, null, 2) + '\n',
+  );
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  git('-c', 'user.name=ML Workbench Tests', '-c', 'user.email=tests@mlw.invalid', 'add', '-A');
+  git('-c', 'user.name=ML Workbench Tests', '-c', 'user.email=tests@mlw.invalid', 'commit', '-q', '-m', 'fixture');
+  return dir;
+}
