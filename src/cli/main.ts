@@ -86,9 +86,10 @@ function describeRun(run: RunRecord): string {
 async function cmdRun(parsed: Parsed, workspace: string, settings: Record<string, unknown>): Promise<number> {
   const script = parsed.positional[1];
   if (!script) throw new UserFacingError('mlw run needs a script: mlw run path/to/train.py [-- args…]');
-  const baseImage = String(parsed.flags.get('--base-image') ?? process.env.MLW_BASE_IMAGE ?? settings['mlw.baseImage'] ?? DEFAULT_BASE_IMAGE);
+  // Empty values mean "not set", as in VS Code's settings UI.
+  const baseImage = String(parsed.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || settings['mlw.baseImage'] || DEFAULT_BASE_IMAGE).trim();
   const maxMB = Number(settings['mlw.snapshotMaxMB'] ?? DEFAULT_SNAPSHOT_MAX_MB);
-  const docker = connectDocker(String(parsed.flags.get('--docker-host') ?? settings['mlw.dockerHost'] ?? ''));
+  const docker = connectDocker(String(parsed.flags.get('--docker-host') || settings['mlw.dockerHost'] || ''));
   const runner = new ExperimentRunner(docker, new RunStore(workspace));
   const handle = await runner.submit(
     {

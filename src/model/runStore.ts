@@ -90,7 +90,8 @@ export class RunStore extends EventEmitter {
       throw err;
     }
     const records: RunRecord[] = [];
-    for (const id of ids.sort().reverse()) {
+    for (const id of ids) {
+      if (id.startsWith('.')) continue;
       try {
         const r = await this.get(id);
         if (r) records.push(r);
@@ -98,7 +99,8 @@ export class RunStore extends EventEmitter {
         onError?.(id, err as Error);
       }
     }
-    return records;
+    // Ids sort by second only; createdAt (milliseconds) orders runs started within the same second.
+    return records.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
   }
 
   /** Resolves a full id or a unique prefix of one (as users type short ids). */

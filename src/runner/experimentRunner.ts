@@ -78,6 +78,9 @@ export class ExperimentRunner {
    */
   async submit(req: RunRequest, listener: RunListener = {}): Promise<RunHandle> {
     const scriptRel = this.validateScript(req);
+    if (!req.baseImage.trim()) {
+      throw new UserFacingError('No base image is set. Set mlw.baseImage (for example python:3.12-slim) and try again.');
+    }
     await ensureDockerReachable(this.docker);
     if (!(await inspectImage(this.docker, req.baseImage))) throw baseImageMissing(req.baseImage);
     const plan = await planSnapshot(req.workspaceRoot, req.snapshotMaxBytes);

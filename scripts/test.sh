@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm test`: every test. Installs what it needs (npm packages, a Docker engine, the offline base image,
+# code-server and Chromium), type-checks, builds, then runs the unit suite (plain mocha, real Docker and
+# git) and the VS Code suite (mocha inside a real VS Code 1.100.3 served by code-server).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$MLW_ROOT"
+bash scripts/ensure-deps.sh
+log "type-checking (tsc --noEmit)"
+npx tsc --noEmit -p .
+node esbuild.mjs
+bash scripts/ensure-docker.sh
+# Tests never pull: they use the offline image unless told otherwise.
+export MLW_TEST_BASE_IMAGE="${MLW_TEST_BASE_IMAGE:-$(bash scripts/base-image.sh)}"
+export MLW_CODE_SERVER="${MLW_CODE_SERVER:-$(bash scripts/code-server.sh)}"
+log "base image for tests: $MLW_TEST_BASE_IMAGE"
+
+status=0
+echo; echo "== Unit tests (plain mocha, real Docker and git) =="
+npx mocha || status=1
+echo; echo "== VS Code tests (mocha inside VS Code 1.100.3 via code-server) =="
+node out/test/harness/codeServerTests.js || status=1
+exit $status

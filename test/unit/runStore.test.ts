@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../src/model/atomicFile';
+import { RUN_SCHEMA_VERSION, RunRecord, newRunId } from '../../src/model/run';
+import { RunStore } from '../../src/model/runStore';
+import { tempDir } from './support';
+
+function record(id = newRunId()): RunRecord {
+  return { schemaVersion: RUN_SCHEMA_VERSION, id, script: 'train.py', args: [], status: 'Queued', createdAt: new Date().toISOString() };
+}
+
+describe('RunStore', () => {
+  let root: string;
+  let store: RunStore;
+  beforeEach(() => {
+    root = tempDir();
+    store = new RunStore(root);
+  });
+
+  it('creates the run folder, its outputs folder and a .mlw/.gitignore that hides run data from git', async () => {
+    const r = await store.create(record());
+    assert.ok(fs.statSync(store.paths(r.id).outputs).isDirectory());
+    assert.equal(fs.readFileSync(path.join(root, '.mlw', '.gitignore'), 'utf8').trim().split('\n').pop(), '*');
+    assert.deepEqual(await store.get(r.id), r);
+  });
+
+  it('keeps every field when many updates of one run race', async () => {
+    const r = await store.create(record());
+    await Promise.all([
+      store.update(r.id, { status: 'Running', startedAt: 'a' }),
+      store.update(r.id, { imageId: 'sha256:x' }),
+      store.update(r.id, { containerId: 'c1' }),
+      store.update(r.id, { exitCode: 0 }),
+    ]);
+    const got = await store.get(r.id);
+    assert.equal(got?.status, 'Running');
+    assert.equal(got?.imageId, 'sha256:x');
+    assert.equal(got?.containerId, 'c1');
+    assert.equal(got?.exitCode, 0);
+  });
+
+  it('never leaves a torn run.json or temp files, even with 200 concurrent writes', async () => {
+    const r = await store.create(record());
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.update(r.id, { args: [String(i), 'x'.repeat(i * 50)] })));
+    const dir = store.paths(r.id).dir;
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.equal((await store.get(r.id))?.args[0], '199');
+  });
+
+  it('atomic writes replace content whole: a reader never sees a mix', async () => {
+    const file = path.join(root, 'x.json');
+    const big = (c: string) => JSON.stringify({ v: c.repeat(200_000) });
+    await writeFileAtomic(file, big('a'));
+    let torn = 0;
+    const reader = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const text = fs.readFileSync(file, 'utf8');
+        try {
+          JSON.parse(text);
+        } catch {
+          torn++;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let i = 0; i < 30; i++) await writeFileAtomic(file, big(i % 2 ? 'a' : 'b'));
+    await reader;
+    assert.equal(torn, 0);
+  });
+
+  it('lists newest first and skips (and reports) a damaged record instead of failing', async () => {
+    const older = await store.create(record(newRunId(new Date('2026-01-01T00:00:00Z'))));
+    const newer = await store.create(record(newRunId(new Date('2026-02-01T00:00:00Z'))));
+    const broken = newRunId(new Date('2026-03-01T00:00:00Z'));
+    fs.mkdirSync(store.paths(broken).dir, { recursive: true });
+    fs.writeFileSync(store.paths(broken).record, '{"schemaVersion": 1, "id": "tor');
+    const errors: string[] = [];
+    const runs = await store.list((id) => errors.push(id));
+    assert.deepEqual(runs.map((r) => r.id), [newer.id, older.id]);
+    assert.deepEqual(errors, [broken]);
+  });
+
+  it('refuses a record from a newer schema with a message saying to update', async () => {
+    const r = await store.create(record());
+    fs.writeFileSync(store.paths(r.id).record, JSON.stringify({ ...r, schemaVersion: RUN_SCHEMA_VERSION + 1 }));
+    await assert.rejects(store.get(r.id), /newer ML Workbench.*update/);
+  });
+
+  it('resolves unique id prefixes and suffixes, and explains ambiguity', async () => {
+    const a = await store.create(record('20260101-000000-aaaa'));
+    await store.create(record('20260101-000000-bbbb'));
+    assert.equal(await store.resolveId('aaaa'), a.id);
+    await assert.rejects(store.resolveId('20260101'), /matches 2 runs/);
+    await assert.rejects(store.resolveId('zzzz'), /No run matches/);
+  });
+
+  it('rejects ids that could escape the runs folder', () => {
+    assert.throws(() => store.paths('../../etc'), /Invalid run id/);
+  });
+});
