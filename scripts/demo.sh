@@ -42,8 +42,17 @@ cat > "$DATA/user-data/User/settings.json" <<JSON
 { "mlw.baseImage": "$MLW_BASE_IMAGE", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
   "telemetry.telemetryLevel": "off", "workbench.startupEditor": "none" }
 JSON
-# The extension is served from this checkout, so a rebuild (npm run watch) shows up on reload.
-ln -sfn "$MLW_ROOT" "$DATA/extensions/ml-workbench.ml-workbench-0.1.0"
+# The extension is served from this checkout (a link in the extensions folder, registered in its
+# extensions.json as an install would), so a rebuild (npm run watch) shows up on window reload.
+VERSION=$(node -p "require('$MLW_ROOT/package.json').version")
+EXT_DIR="$DATA/extensions/ml-workbench.ml-workbench-$VERSION"
+ln -sfn "$MLW_ROOT" "$EXT_DIR"
+node -e '
+  const [dir, version] = process.argv.slice(1);
+  const rel = require("path").basename(dir);
+  process.stdout.write(JSON.stringify([{ identifier: { id: "ml-workbench.ml-workbench" }, version,
+    location: { $mid: 1, path: dir, scheme: "file" }, relativeLocation: rel, metadata: { source: "vsix" } }]));
+' "$EXT_DIR" "$VERSION" > "$DATA/extensions/extensions.json"
 echo
 echo "== VS Code with ML Workbench: open http://127.0.0.1:$PORT/?folder=$MLW_ROOT/examples (Ctrl+C stops it) =="
 exec node "$ENTRY" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
