@@ -48,8 +48,8 @@ const builds = [
     target: 'es2022',
   },
   {
-    // Tests and the harness: one output file per source file, imports left as they are.
-    entryPoints: [...tsFiles('src'), ...tsFiles('test')],
+    // Tests, the harness and benchmarks: one output file per source file, imports left as they are.
+    entryPoints: [...tsFiles('src'), ...tsFiles('test'), ...tsFiles('bench')],
     outbase: '.',
     outdir: 'out',
     bundle: false,
