@@ -1,25 +1,27 @@
 import * as path from 'node:path';
 import { UserFacingError } from '../model/errors';
-import { RunRecord, durationMs, formatDuration } from '../model/run';
-import { RunStore } from '../model/runStore';
-import { connectDocker } from '../runner/docker';
-import { ExperimentRunner } from '../runner/experimentRunner';
+import { CliContext, DEFAULT_BASE_IMAGE, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
 import { readWorkspaceSettings } from './settings';
-
-const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
-const DEFAULT_SNAPSHOT_MAX_MB = 200;
 
 const USAGE = `Usage: mlw <command> [options]
 
 Commands:
-  run <script.py> [-- args…]   Run a script as an experiment; streams its logs, exits with its exit code
-  runs list [--json]           List runs of the workspace, newest first
+  run [--config NAME] [script.py] [-- args…]
+                               Run a script as an experiment; streams its logs, exits with its exit code.
+                               Uses .mlw/runconfigs/NAME.yaml (default: "default" when it exists).
+  rerun <id>                   Run a past run again: same snapshot, image and arguments
+  runs list [--json]           List runs of the workspace, newest first (reconciles runs left behind)
   runs show <id> [--json]      Show one run (a unique prefix or suffix of the id is enough)
+  runs logs <id> [-f]          Print a run's logs; -f follows until the run ends
+  runs metrics <id> [--json]   Metrics and params the script logged with the mlw Python module
+  runs cancel <id>             Stop a run, whichever process started it
+  runs rerun <id>              Same as rerun
 
 Options:
   --workspace DIR      Workspace folder (default: the current folder)
   --base-image IMAGE   Base image (default: MLW_BASE_IMAGE, else mlw.baseImage in .vscode/settings.json, else ${DEFAULT_BASE_IMAGE})
   --docker-host URL    Docker engine (default: mlw.dockerHost, else DOCKER_HOST, else the local socket)
+  --verbose            Full image build output (default: one line per build step)
   --json               Machine-readable output
   -h, --help           Show this help
 `;
@@ -30,7 +32,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--workspace', '--base-image', '--docker-host']);
+const VALUE_FLAGS = new Set(['--workspace', '--base-image', '--docker-host', '--config']);
+const BOOLEAN_FLAGS = new Set(['--json', '--help', '-h', '--verbose', '-f', '--follow']);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -48,7 +51,7 @@ export function parseArgs(argv: string[]): Parsed {
         const value = inline ?? argv[++i];
         if (value === undefined) throw new UserFacingError(`${name} needs a value`);
         flags.set(name, value);
-      } else if (['--json', '--help', '-h', '--version'].includes(name)) {
+      } else if (BOOLEAN_FLAGS.has(name)) {
         flags.set(name, true);
       } else {
         throw new UserFacingError(`Unknown option ${a}. Run "mlw --help" for the options.`);
@@ -60,109 +63,46 @@ export function parseArgs(argv: string[]): Parsed {
   return { positional, passthrough: argv.slice(i), flags };
 }
 
-function formatTable(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
-}
-
-function describeRun(run: RunRecord): string {
-  const lines = [
-    `Run       ${run.id}`,
-    `Status    ${run.status}${run.reason ? ` — ${run.reason}` : ''}`,
-    `Script    ${run.script}${run.args.length ? ' ' + run.args.join(' ') : ''}`,
-    `Created   ${run.createdAt}`,
-    `Duration  ${formatDuration(durationMs(run)) || '-'}`,
-  ];
-  if (run.exitCode !== undefined) lines.push(`Exit code ${run.exitCode}`);
-  if (run.environment) {
-    const env = run.environment;
-    lines.push(`Image     ${env.imageTag} (${env.imageId.slice(0, 19)})${env.file ? ` from ${env.baseImage} + ${env.file}` : ''}`);
-  }
-  if (run.git) lines.push(`Git       ${run.git.branch} @ ${run.git.commit.slice(0, 10)}${run.git.dirty ? ' (uncommitted changes)' : ''}`);
-  if (run.snapshot) lines.push(`Snapshot  ${run.snapshot.files} files, ${run.snapshot.bytes} bytes`);
-  return lines.join('\n');
-}
-
-async function cmdRun(parsed: Parsed, workspace: string, settings: Record<string, unknown>): Promise<number> {
-  const script = parsed.positional[1];
-  if (!script) throw new UserFacingError('mlw run needs a script: mlw run path/to/train.py [-- args…]');
-  // Empty values mean "not set", as in VS Code's settings UI.
-  const baseImage = String(parsed.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || settings['mlw.baseImage'] || DEFAULT_BASE_IMAGE).trim();
-  const maxMB = Number(settings['mlw.snapshotMaxMB'] ?? DEFAULT_SNAPSHOT_MAX_MB);
-  const docker = connectDocker(String(parsed.flags.get('--docker-host') || settings['mlw.dockerHost'] || ''));
-  const runner = new ExperimentRunner(docker, new RunStore(workspace));
-  const handle = await runner.submit(
-    {
-      workspaceRoot: workspace,
-      script: path.resolve(script),
-      args: parsed.passthrough,
-      baseImage,
-      snapshotMaxBytes: maxMB * 1024 * 1024,
-    },
-    {
-      onBuildOutput: (_id, text) => process.stderr.write(text),
-      onOutput: (_id, stream, chunk) => (stream === 'stderr' ? process.stderr : process.stdout).write(chunk),
-      onStatus: (run) => process.stderr.write(`mlw: run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}\n`),
-    },
-  );
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\nmlw: canceling the run (Ctrl+C again to leave it running)…\n');
-    void handle.cancel();
-  });
-  const final = await handle.done;
-  if (final.status === 'Completed') return 0;
-  if (final.status === 'Canceled') return 130;
-  return final.exitCode && final.exitCode > 0 ? final.exitCode : 1;
-}
-
-async function cmdRuns(parsed: Parsed, workspace: string): Promise<number> {
-  const store = new RunStore(workspace);
-  const sub = parsed.positional[1];
-  const json = parsed.flags.has('--json');
-  if (sub === 'list') {
-    const runs = await store.list((id, err) => process.stderr.write(`mlw: skipping run ${id}: ${err.message}\n`));
-    if (json) {
-      process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
-    } else if (!runs.length) {
-      process.stdout.write(`No runs yet in ${workspace}. Start one with: mlw run <script.py>\n`);
-    } else {
-      const rows = [['ID', 'STATUS', 'SCRIPT', 'CREATED', 'DURATION', 'EXIT']];
-      for (const r of runs) {
-        rows.push([r.id, r.status, r.script, r.createdAt.replace('T', ' ').slice(0, 19), formatDuration(durationMs(r)) || '-', r.exitCode === undefined ? '-' : String(r.exitCode)]);
-      }
-      process.stdout.write(formatTable(rows) + '\n');
-    }
-    return 0;
-  }
-  if (sub === 'show') {
-    const idArg = parsed.positional[2];
-    if (!idArg) throw new UserFacingError('mlw runs show needs a run id (see mlw runs list)');
-    const run = await store.get(await store.resolveId(idArg));
-    if (!run) throw new UserFacingError(`Run ${idArg} has no readable record`);
-    process.stdout.write((json ? JSON.stringify(run, null, 2) : describeRun(run)) + '\n');
-    return 0;
-  }
-  throw new UserFacingError(`Unknown command "runs ${sub ?? ''}". Use "mlw runs list" or "mlw runs show <id>".`);
-}
-
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
-  if (parsed.flags.has('--help') || parsed.flags.has('-h') || !parsed.positional.length) {
+  const [command, sub, arg] = parsed.positional;
+  if (parsed.flags.has('--help') || parsed.flags.has('-h') || !command) {
     process.stdout.write(USAGE);
-    return parsed.positional.length || parsed.flags.has('--help') || parsed.flags.has('-h') ? 0 : 2;
+    return command || parsed.flags.has('--help') || parsed.flags.has('-h') ? 0 : 2;
   }
   const workspace = path.resolve(String(parsed.flags.get('--workspace') ?? process.cwd()));
-  const settings = readWorkspaceSettings(workspace);
-  switch (parsed.positional[0]) {
+  const ctx: CliContext = {
+    workspace,
+    settings: readWorkspaceSettings(workspace),
+    flags: parsed.flags,
+    json: parsed.flags.has('--json'),
+    out: process.stdout,
+    err: process.stderr,
+  };
+  switch (command) {
     case 'run':
-      return cmdRun(parsed, workspace, settings);
+      return cmdRun(ctx, sub, parsed.passthrough);
+    case 'rerun':
+      return cmdRerun(ctx, sub);
     case 'runs':
-      return cmdRuns(parsed, workspace);
+      switch (sub) {
+        case 'list':
+          return cmdList(ctx);
+        case 'show':
+          return cmdShow(ctx, arg);
+        case 'logs':
+          return cmdLogs(ctx, arg);
+        case 'metrics':
+          return cmdMetrics(ctx, arg);
+        case 'cancel':
+          return cmdCancel(ctx, arg);
+        case 'rerun':
+          return cmdRerun(ctx, arg);
+        default:
+          throw new UserFacingError(`Unknown command "runs ${sub ?? ''}". Use one of: runs list, show, logs, metrics, cancel, rerun.`);
+      }
     default:
-      throw new UserFacingError(`Unknown command "${parsed.positional[0]}". Run "mlw --help".`);
+      throw new UserFacingError(`Unknown command "${command}". Run "mlw --help".`);
   }
 }
 

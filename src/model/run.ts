@@ -2,9 +2,10 @@
 
 export const RUN_SCHEMA_VERSION = 1;
 
-export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled';
+/** Lost: the container vanished while no ML Workbench process was watching (its outcome is unknown). */
+export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost';
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost'];
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -14,12 +15,39 @@ export interface GitLineage {
   commit: string;
   branch: string;
   dirty: boolean;
+  /** Fetch URL of `origin` (else the first remote), when there is one. */
+  remote?: string;
+  /** File in the run folder holding `git diff HEAD` at submission, when the tree had uncommitted changes. */
+  patch?: string;
+  /** Untracked, non-ignored files at submission (their content is in the snapshot, not in the patch). */
+  untracked?: string[];
+}
+
+/** Per-run execution options: what a run configuration (.mlw/runconfigs/<name>.yaml) contributes. */
+export interface RunOptions {
+  configName?: string;
+  env?: Record<string, string>;
+  /** Use exactly this image: no environment resolution, no build. */
+  image?: string;
+  resources?: { cpus?: number; memoryBytes?: number; gpus?: number | 'all' };
+  timeoutSeconds?: number;
+  network?: 'none' | 'bridge';
+}
+
+/** Which process follows a run, so another process can tell an orphaned run from a live one. */
+export interface RunOwner {
+  pid: number;
+  host: string;
 }
 
 export interface RunEnvironment {
-  /** What the image was made from: the base image alone, or the base plus requirements.txt. */
-  kind: 'base' | 'requirements';
-  baseImage: string;
+  /**
+   * Where the image came from, in resolution order: an explicit image, the project's Dockerfile, a conda
+   * environment.yml, requirements.txt, or the base image alone.
+   */
+  kind: 'image' | 'dockerfile' | 'conda' | 'requirements' | 'base';
+  /** The base image the environment was built on (absent for an explicit image or a Dockerfile). */
+  baseImage?: string;
   /** Workspace-relative path of the environment file used, if any. */
   file?: string;
   imageTag: string;
@@ -45,7 +73,19 @@ export interface RunRecord {
   imageId?: string;
   containerId?: string;
   git?: GitLineage;
-  snapshot?: { files: number; bytes: number };
+  snapshot?: { files: number; bytes: number; hash?: string };
+  options?: RunOptions;
+  /** The run this one reran (same snapshot, image and arguments). */
+  parentId?: string;
+  owner?: RunOwner;
+  /** Set by whoever cancels, so the process following the container reports Canceled, not a signal exit. */
+  cancelRequested?: boolean;
+  /** Final value of each metric the script logged with mlw.log_metric. */
+  metrics?: Record<string, number>;
+  params?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  /** Outputs-relative paths the script logged with mlw.log_artifact. */
+  artifacts?: string[];
 }
 
 /** Time-sortable, collision-resistant ids: newest-first is a plain string sort. */

@@ -4,6 +4,16 @@ import * as path from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from './atomicFile';
 import { RUN_SCHEMA_VERSION, RunRecord } from './run';
 
+const MLW_GITIGNORE = [
+  '# ML Workbench: run data is local to this machine; run configurations and .mlw/Dockerfile are shared.',
+  '*',
+  '!.gitignore',
+  '!Dockerfile',
+  '!runconfigs/',
+  '!runconfigs/**',
+  '',
+].join('\n');
+
 export interface RunPaths {
   dir: string;
   record: string;
@@ -12,6 +22,8 @@ export interface RunPaths {
   logs: string;
   buildLog: string;
   environment: string;
+  /** Written by the script through the `mlw` Python module (events.jsonl). */
+  tracking: string;
 }
 
 /**
@@ -39,6 +51,7 @@ export class RunStore extends EventEmitter {
       logs: path.join(dir, 'logs.txt'),
       buildLog: path.join(dir, 'build.txt'),
       environment: path.join(dir, 'environment'),
+      tracking: path.join(dir, 'tracking'),
     };
   }
 
@@ -114,14 +127,17 @@ export class RunStore extends EventEmitter {
   }
 
   /**
-   * `.mlw/.gitignore` holding `*` keeps run data out of `git status` (and out of the dirty flag of later
-   * runs) without touching the user's own .gitignore.
+   * `.mlw/.gitignore` keeps run data out of `git status` (and out of the dirty flag of later runs) without
+   * touching the user's own .gitignore, while run configurations and .mlw/Dockerfile stay shareable.
    */
   private async ensureIgnoredByGit(): Promise<void> {
     const file = path.join(this.workspaceRoot, '.mlw', '.gitignore');
-    if (fs.existsSync(file)) return;
+    const wanted = MLW_GITIGNORE;
+    const current = await fs.promises.readFile(file, 'utf8').catch(() => undefined);
+    // Rewrite only our own earlier versions; a file the user edited is theirs.
+    if (current === wanted || (current !== undefined && !current.startsWith('# ML Workbench'))) return;
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.writeFile(file, '# ML Workbench run data: local to this machine\n*\n');
+    await fs.promises.writeFile(file, wanted);
   }
 
   private async write(record: RunRecord): Promise<void> {

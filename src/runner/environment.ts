@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { UserFacingError } from '../model/errors';
 import { RunEnvironment } from '../model/run';
@@ -11,13 +12,43 @@ export const ENV_HASH_LABEL = 'mlw.env-hash';
 
 export interface EnvironmentRequest {
   baseImage: string;
-  /** Folder of the snapshot (or workspace) in which environment files are looked up. */
+  /** An explicit image (run configuration `image:`): used as is, nothing is built. */
+  image?: string;
+  /** The run's snapshot: environment files are read from it, and it is the build context of a Dockerfile. */
   root: string;
-  /** Script folder relative to root ('' for the root); its requirements.txt wins over the root's. */
+  /** The workspace itself, for `.mlw/Dockerfile` (the snapshot never holds `.mlw`). */
+  workspaceRoot: string;
+  /** Script folder relative to root ('' for the root); its environment files win over the root's. */
   scriptDir: string;
-  /** Folder where the Docker build context is written (kept with the run as a record of what was built). */
+  /** Folder where a generated Docker build context is written (kept with the run as a record). */
   contextDir: string;
   onBuildOutput: (text: string) => void;
+}
+
+export type EnvironmentKind = RunEnvironment['kind'];
+
+/** Which kind of environment a folder asks for, first match wins; with the file that decided it. */
+export function detectEnvironment(
+  root: string,
+  workspaceRoot: string,
+  scriptDir: string,
+  image?: string,
+): { kind: EnvironmentKind; file?: string } {
+  if (image) return { kind: 'image' };
+  if (fs.existsSync(path.join(root, 'Dockerfile'))) return { kind: 'dockerfile', file: 'Dockerfile' };
+  if (fs.existsSync(path.join(workspaceRoot, '.mlw', 'Dockerfile'))) return { kind: 'dockerfile', file: '.mlw/Dockerfile' };
+  const near = (name: string) =>
+    [scriptDir ? `${scriptDir}/${name}` : undefined, name].find((rel): rel is string => !!rel && fs.existsSync(path.join(root, rel)));
+  const conda = near('environment.yml') ?? near('environment.yaml');
+  if (conda) return { kind: 'conda', file: conda };
+  const requirements = near('requirements.txt');
+  if (requirements) return { kind: 'requirements', file: requirements };
+  return { kind: 'base' };
+}
+
+/** Whether a kind starts from mlw.baseImage (so that image must exist). */
+export function needsBaseImage(kind: EnvironmentKind): boolean {
+  return kind === 'conda' || kind === 'requirements' || kind === 'base';
 }
 
 /** Says how to get a base image that is missing locally. */
@@ -30,17 +61,61 @@ export function baseImageMissing(baseImage: string): UserFacingError {
   );
 }
 
+export function imageMissing(image: string, where: string): UserFacingError {
+  return new UserFacingError(`Image "${image}" (${where}) is not available in the local Docker engine. Pull it with "docker pull ${image}" or build it, then try again.`);
+}
+
 export class ImageBuildError extends Error {}
 
-function findRequirements(root: string, scriptDir: string): string | undefined {
-  const candidates = [scriptDir ? `${scriptDir}/requirements.txt` : undefined, 'requirements.txt'];
-  return candidates.find((rel): rel is string => !!rel && fs.existsSync(path.join(root, rel)));
+/** Source paths of COPY/ADD instructions (not --from copies between stages); '*' when they cannot be listed. */
+export function dockerfileSources(dockerfile: string): string[] {
+  const sources: string[] = [];
+  const joined = dockerfile.replace(/\\\r?\n/g, ' ');
+  for (const line of joined.split(/\r?\n/)) {
+    const m = /^\s*(COPY|ADD)\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    let parts: string[];
+    const rest = m[2].trim();
+    const flags = rest.match(/^(--\S+\s+)*/)?.[0] ?? '';
+    if (/--from=/.test(flags)) continue;
+    const args = rest.slice(flags.length).trim();
+    try {
+      parts = args.startsWith('[') ? (JSON.parse(args) as string[]) : args.split(/\s+/);
+    } catch {
+      return ['*'];
+    }
+    for (const src of parts.slice(0, -1)) {
+      if (/[*?[]|^\w+:\/\//.test(src)) return ['*'];
+      sources.push(path.posix.normalize(src.replace(/^\/+/, '')).replace(/\/+$/, '') || '.');
+    }
+  }
+  return sources;
+}
+
+function filesUnder(root: string, rel: string): string[] {
+  const abs = path.join(root, rel);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    return [];
+  }
+  if (!st.isDirectory()) return [rel];
+  return fs.readdirSync(abs).flatMap((name) => filesUnder(root, rel === '.' || rel === '' ? name : `${rel}/${name}`));
+}
+
+function hashFiles(hash: ReturnType<typeof createHash>, root: string, rels: string[]): void {
+  for (const rel of [...new Set(rels)].sort()) {
+    hash.update(`\0${rel}\0`);
+    hash.update(fs.readFileSync(path.join(root, rel)));
+  }
 }
 
 /**
- * Resolves the image a run uses. Images are content-addressed: the tag is a hash of the base image id and
- * the environment file, so an unchanged environment is never rebuilt. Concurrent requests for the same
- * environment share one build.
+ * Resolves the image a run uses, in order: explicit image → project Dockerfile (or .mlw/Dockerfile) →
+ * environment.yml (conda) → requirements.txt → the base image alone. Built images are content-addressed:
+ * the tag hashes the base image id and every environment file, so an unchanged environment is never
+ * rebuilt. Concurrent requests for the same environment share one build.
  */
 export class EnvironmentResolver {
   private readonly inFlight = new Map<string, Promise<Docker.ImageInspectInfo>>();
@@ -50,55 +125,114 @@ export class EnvironmentResolver {
   constructor(private readonly docker: Docker) {}
 
   async resolve(req: EnvironmentRequest): Promise<RunEnvironment> {
+    const detected = detectEnvironment(req.root, req.workspaceRoot, req.scriptDir, req.image);
+    if (detected.kind === 'image') {
+      const image = await inspectImage(this.docker, req.image!);
+      if (!image) throw imageMissing(req.image!, 'the run configuration\'s "image"');
+      return { kind: 'image', imageTag: req.image!, imageId: image.Id, built: false };
+    }
+    if (detected.kind === 'dockerfile') return this.resolveDockerfile(req, detected.file!);
+
     const base = await inspectImage(this.docker, req.baseImage);
     if (!base) throw baseImageMissing(req.baseImage);
-
-    const requirementsRel = findRequirements(req.root, req.scriptDir);
-    if (!requirementsRel) {
+    if (detected.kind === 'base') {
       return { kind: 'base', baseImage: req.baseImage, imageTag: req.baseImage, imageId: base.Id, built: false };
     }
-    const requirements = await fs.promises.readFile(path.join(req.root, requirementsRel));
-    const hash = createHash('sha256').update(base.Id).update('\0requirements.txt\0').update(requirements).digest('hex');
-    const tag = `${ENV_IMAGE_REPO}:${hash.slice(0, 16)}`;
+    const file = detected.file!;
+    const content = fs.readFileSync(path.join(req.root, file));
+    const hash = createHash('sha256').update(base.Id).update(`\0${detected.kind}\0`).update(content).digest('hex');
+    const env = { kind: detected.kind, baseImage: req.baseImage, file };
+    return this.cachedOrBuilt(req, hash, env, async (tag) => {
+      const dockerfile = detected.kind === 'conda' ? await this.condaDockerfile(req.baseImage, req) : this.pipDockerfile(req.baseImage);
+      await fs.promises.mkdir(req.contextDir, { recursive: true });
+      const name = detected.kind === 'conda' ? 'environment.yml' : 'requirements.txt';
+      await fs.promises.writeFile(path.join(req.contextDir, name), content);
+      await fs.promises.writeFile(path.join(req.contextDir, 'Dockerfile'), dockerfile);
+      req.onBuildOutput(`Building environment image ${tag} from ${req.baseImage} + ${file}\n`);
+      return this.build({ context: req.contextDir, src: ['Dockerfile', name] }, { t: tag }, hash, req);
+    });
+  }
 
+  private pipDockerfile(base: string): string {
+    return [
+      `FROM ${base}`,
+      // Debian-based images mark their Python as externally managed; a run's image is ours to change.
+      'ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1',
+      // The dependency layer is the only one that changes with requirements.txt.
+      'COPY requirements.txt /tmp/mlw/requirements.txt',
+      'RUN python -m pip install -r /tmp/mlw/requirements.txt',
+      '',
+    ].join('\n');
+  }
+
+  private async condaDockerfile(base: string, req: EnvironmentRequest): Promise<string> {
+    const tool = (await this.probe(base, 'command -v micromamba || command -v mamba || command -v conda || true')).trim();
+    if (!tool) {
+      throw new UserFacingError(
+        `environment.yml needs a conda base image, but "${base}" (mlw.baseImage) has no conda, mamba or micromamba. ` +
+          `Set mlw.baseImage to one that does (for example continuumio/miniconda3 or mambaorg/micromamba), ` +
+          `or describe the environment with requirements.txt instead.`,
+      );
+    }
+    req.onBuildOutput(`Using ${tool} from ${base}\n`);
+    const install = path.posix.basename(tool) === 'micromamba'
+      ? `${tool} install -y -n base -f /tmp/mlw/environment.yml && ${tool} clean -a -y`
+      : `${tool} env update -n base -f /tmp/mlw/environment.yml && ${tool} clean -a -y`;
+    return [`FROM ${base}`, 'COPY environment.yml /tmp/mlw/environment.yml', `RUN ${install}`, ''].join('\n');
+  }
+
+  private async resolveDockerfile(req: EnvironmentRequest, file: string): Promise<RunEnvironment> {
+    // .mlw/Dockerfile lives outside the snapshot; put a copy in it so the build context holds it.
+    if (file === '.mlw/Dockerfile') {
+      await fs.promises.mkdir(path.join(req.root, '.mlw'), { recursive: true });
+      await fs.promises.copyFile(path.join(req.workspaceRoot, '.mlw', 'Dockerfile'), path.join(req.root, '.mlw', 'Dockerfile'));
+    }
+    const text = fs.readFileSync(path.join(req.root, file), 'utf8');
+    const sources = dockerfileSources(text);
+    const allFiles = filesUnder(req.root, '');
+    const inputs = sources.includes('*') ? allFiles : sources.flatMap((s) => filesUnder(req.root, s));
+    const hash = createHash('sha256').update('dockerfile\0').update(text);
+    if (fs.existsSync(path.join(req.root, '.dockerignore'))) inputs.push('.dockerignore');
+    hashFiles(hash, req.root, inputs);
+    const digest = hash.digest('hex');
+    return this.cachedOrBuilt(req, digest, { kind: 'dockerfile', file }, (tag) => {
+      req.onBuildOutput(`Building environment image ${tag} from ${file}\n`);
+      return this.build({ context: req.root, src: allFiles }, { t: tag, dockerfile: file }, digest, req);
+    });
+  }
+
+  private async cachedOrBuilt(
+    req: EnvironmentRequest,
+    hash: string,
+    env: Omit<RunEnvironment, 'imageTag' | 'imageId' | 'built'>,
+    build: (tag: string) => Promise<Docker.ImageInspectInfo>,
+  ): Promise<RunEnvironment> {
+    const tag = `${ENV_IMAGE_REPO}:${hash.slice(0, 16)}`;
     const cached = await inspectImage(this.docker, tag);
     if (cached) {
       req.onBuildOutput(`Environment image ${tag} is up to date (cache hit).\n`);
-      return { kind: 'requirements', baseImage: req.baseImage, file: requirementsRel, imageTag: tag, imageId: cached.Id, built: false };
+      return { ...env, imageTag: tag, imageId: cached.Id, built: false };
     }
-
-    let build = this.inFlight.get(tag);
-    const startedHere = !build;
-    if (!build) {
-      build = this.build(req, tag, hash, requirements).finally(() => this.inFlight.delete(tag));
-      this.inFlight.set(tag, build);
+    let pending = this.inFlight.get(tag);
+    const startedHere = !pending;
+    if (!pending) {
+      this.buildCount += 1;
+      pending = build(tag).finally(() => this.inFlight.delete(tag));
+      this.inFlight.set(tag, pending);
     } else {
       req.onBuildOutput(`Waiting for another run's build of ${tag}…\n`);
     }
-    const image = await build;
-    return { kind: 'requirements', baseImage: req.baseImage, file: requirementsRel, imageTag: tag, imageId: image.Id, built: startedHere };
+    const image = await pending;
+    return { ...env, imageTag: tag, imageId: image.Id, built: startedHere };
   }
 
-  private async build(req: EnvironmentRequest, tag: string, hash: string, requirements: Buffer): Promise<Docker.ImageInspectInfo> {
-    this.buildCount += 1;
-    await fs.promises.mkdir(req.contextDir, { recursive: true });
-    await fs.promises.writeFile(path.join(req.contextDir, 'requirements.txt'), requirements);
-    await fs.promises.writeFile(
-      path.join(req.contextDir, 'Dockerfile'),
-      [
-        `FROM ${req.baseImage}`,
-        // Debian-based images mark their Python as externally managed; a run's image is ours to change.
-        'ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1',
-        'COPY requirements.txt /tmp/mlw/requirements.txt',
-        'RUN python -m pip install -r /tmp/mlw/requirements.txt',
-        '',
-      ].join('\n'),
-    );
-    req.onBuildOutput(`Building environment image ${tag} from ${req.baseImage} + requirements.txt\n`);
-    const stream = await this.docker.buildImage(
-      { context: req.contextDir, src: ['Dockerfile', 'requirements.txt'] },
-      { t: tag, rm: true, forcerm: true, labels: { [ENV_HASH_LABEL]: hash } },
-    );
+  private async build(
+    context: { context: string; src: string[] },
+    options: { t: string; dockerfile?: string },
+    hash: string,
+    req: EnvironmentRequest,
+  ): Promise<Docker.ImageInspectInfo> {
+    const stream = await this.docker.buildImage(context, { ...options, rm: true, forcerm: true, labels: { [ENV_HASH_LABEL]: hash } });
     await new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       this.docker.modem.followProgress(
@@ -118,8 +252,18 @@ export class EnvironmentResolver {
         },
       );
     });
-    const image = await inspectImage(this.docker, tag);
-    if (!image) throw new ImageBuildError(`the build finished but ${tag} is not in the engine`);
+    const image = await inspectImage(this.docker, options.t);
+    if (!image) throw new ImageBuildError(`the build finished but ${options.t} is not in the engine`);
     return image;
+  }
+
+  /** Runs a shell snippet in a throwaway container of `image` and returns its stdout. */
+  private async probe(image: string, script: string): Promise<string> {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const [, container] = (await this.docker.run(image, ['sh', '-c', script], out, { Tty: false, HostConfig: { NetworkMode: 'none' } })) as [unknown, Docker.Container];
+    await container.remove({ force: true }).catch(() => undefined);
+    return Buffer.concat(chunks).toString('utf8');
   }
 }

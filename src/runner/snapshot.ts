@@ -125,3 +125,65 @@ export async function copySnapshot(plan: SnapshotPlan, dest: string): Promise<vo
 export function formatMB(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
+
+/** Workspace-relative files of a snapshot folder (regular files and symlinks), sorted. */
+export async function snapshotFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const d of await fs.promises.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) await walk(r);
+      else out.push(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/**
+ * A content hash of a snapshot folder (paths, file bytes, symlink targets), so two runs can be proven to
+ * have seen the same code.
+ */
+export async function hashSnapshot(dir: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  for (const rel of await snapshotFiles(dir)) {
+    const abs = path.join(dir, rel);
+    const st = await fs.promises.lstat(abs);
+    hash.update(`\0${rel}\0`);
+    hash.update(st.isSymbolicLink() ? `link:${await fs.promises.readlink(abs)}` : await fs.promises.readFile(abs));
+  }
+  return hash.digest('hex');
+}
+
+export interface SnapshotDiff {
+  /** In both, with different content. */
+  changed: string[];
+  /** In the snapshot, gone from the workspace. */
+  removed: string[];
+  /** In the workspace (and not ignored), not in the snapshot. */
+  added: string[];
+}
+
+/** Compares a run's snapshot with the workspace as it is now (ignore rules applied to the workspace). */
+export async function diffSnapshot(snapshotDir: string, workspaceRoot: string): Promise<SnapshotDiff> {
+  const snap = new Set(await snapshotFiles(snapshotDir));
+  const plan = await planSnapshot(workspaceRoot, Number.MAX_SAFE_INTEGER);
+  const current = new Set(plan.entries.filter((e) => e.kind !== 'dir').map((e) => e.rel));
+  const changed: string[] = [];
+  const removed: string[] = [];
+  for (const rel of snap) {
+    if (rel.startsWith('.mlw/')) continue;
+    if (!current.has(rel)) {
+      removed.push(rel);
+      continue;
+    }
+    const [a, b] = await Promise.all([
+      fs.promises.readFile(path.join(snapshotDir, rel)).catch(() => undefined),
+      fs.promises.readFile(path.join(workspaceRoot, rel)).catch(() => undefined),
+    ]);
+    if (!a || !b || !a.equals(b)) changed.push(rel);
+  }
+  const added = [...current].filter((rel) => !snap.has(rel)).sort();
+  return { changed, removed, added };
+}

@@ -1,8 +1,12 @@
 /** Every command id the extension contributes, in one place (package.json must list the same ids). */
 export const Commands = {
   runAsExperiment: 'mlw.runAsExperiment',
+  runAsExperimentWithConfig: 'mlw.runAsExperimentWithConfig',
   cancelRun: 'mlw.cancelRun',
   showLogs: 'mlw.showLogs',
+  rerun: 'mlw.rerun',
+  restoreSnapshot: 'mlw.restoreSnapshot',
+  showSnapshotDiff: 'mlw.showSnapshotDiff',
 } as const;
 
 export const ContextKeys = {

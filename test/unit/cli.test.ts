@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RunStore } from '../../src/model/runStore';
 import { parseJsonc } from '../../src/cli/settings';
 import { REPO_ROOT } from '../harness/testWorkspace';
-import { createTestWorkspace, write } from './support';
+import { containersWithLabel, createTestWorkspace, docker, write } from './support';
 
 const MLW = path.join(REPO_ROOT, 'bin', 'mlw');
 
@@ -59,5 +61,83 @@ describe('mlw CLI (real Docker)', () => {
 
   it('reads VS Code settings with comments and trailing commas', () => {
     assert.deepEqual(parseJsonc('{\n // c\n "mlw.baseImage": "a//b", /* x */ "n": [1,],\n}'), { 'mlw.baseImage': 'a//b', n: [1] });
+  });
+
+  it('mlw run --config applies a run configuration (script, args, env) and rejects an invalid one precisely', () => {
+    write(ws, '.mlw/runconfigs/fast.yaml', 'script: scripts/hello.py\nargs: ["--from-config"]\nenv:\n  SEED: 5\ntimeout: 5m\n');
+    const r = mlw(ws, 'run', '--config', 'fast');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /args: --from-config/);
+    const run = JSON.parse(mlw(ws, 'runs', 'list', '--json').stdout)[0];
+    assert.equal(run.options.configName, 'fast');
+    assert.equal(run.options.timeoutSeconds, 300);
+    write(ws, '.mlw/runconfigs/bad.yaml', 'script: scripts/hello.py\nresources:\n  memory: lots\n');
+    const bad = mlw(ws, 'run', '--config', 'bad');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.yaml: resources\.memory: /);
+    assert.match(mlw(ws, 'run', '--config', 'nope').stderr, /No run configuration "nope"/);
+  });
+
+  it('mlw runs logs, metrics, rerun and cancel', async () => {
+    const run = mlw(ws, 'run', 'scripts/metrics.py');
+    assert.equal(run.code, 0, run.stderr);
+    const id = JSON.parse(mlw(ws, 'runs', 'list', '--json').stdout)[0].id as string;
+    assert.match(mlw(ws, 'runs', 'logs', id).stdout, /logged metrics\ndone\n/);
+    const metrics = JSON.parse(mlw(ws, 'runs', 'metrics', id, '--json').stdout);
+    assert.deepEqual(metrics.metrics.loss.map((p: { value: number }) => p.value), [1, 0.5, 1 / 3]);
+    assert.deepEqual(metrics.params, { lr: 0.1, layers: 3 });
+    assert.match(mlw(ws, 'runs', 'metrics', id).stdout, /^METRIC\s+LAST\s+MIN\s+MAX\s+POINTS\nloss\s+0\.333/m);
+    const rerun = mlw(ws, 'rerun', id);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const [child] = JSON.parse(mlw(ws, 'runs', 'list', '--json').stdout);
+    assert.equal(child.parentId, id);
+
+    // Cancel a run started by another mlw process.
+    const slow = spawn(MLW, ['run', 'scripts/slow.py'], { cwd: ws, env: { ...process.env, MLW_BASE_IMAGE: '' } });
+    const store = new RunStore(ws);
+    let slowId: string | undefined;
+    for (let i = 0; i < 300 && !slowId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      slowId = (await store.list()).find((r) => r.script === 'scripts/slow.py' && r.status === 'Running')?.id;
+    }
+    assert.ok(slowId, 'slow run started');
+    assert.equal(mlw(ws, 'runs', 'cancel', slowId!).code, 0);
+    const code = await new Promise<number | null>((r) => slow.on('exit', r));
+    assert.equal(code, 130, 'the process that started it exits as canceled');
+    assert.equal((await store.get(slowId!))?.status, 'Canceled');
+  });
+
+  it('reattaches after the mlw process that ran it is killed: logs byte-identical to docker logs', async () => {
+    const store = new RunStore(ws);
+    const child = spawn(MLW, ['run', 'scripts/counter.py', '--', '60'], { cwd: ws, env: { ...process.env, MLW_BASE_IMAGE: '' }, stdio: 'ignore' });
+    let id: string | undefined;
+    for (let i = 0; i < 300; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const run = (await store.list()).find((r) => r.script === 'scripts/counter.py');
+      if (run?.status === 'Running' && fs.existsSync(store.paths(run.id).logs) && fs.statSync(store.paths(run.id).logs).size > 0) {
+        id = run.id;
+        break;
+      }
+    }
+    assert.ok(id, 'run started and wrote logs');
+    child.kill('SIGKILL');
+    const partial = fs.readFileSync(store.paths(id!).logs);
+    // While nobody follows it, list catches the logs up but leaves it Running.
+    const during = JSON.parse(mlw(ws, 'runs', 'list', '--json').stdout).find((r: { id: string }) => r.id === id);
+    assert.equal(during.status, 'Running');
+    assert.ok(fs.statSync(store.paths(id!).logs).size >= partial.length);
+    const [info] = await containersWithLabel(`mlw.run-id=${id}`);
+    assert.ok(info, 'the container outlives the killed CLI');
+    await docker.getContainer(info.Id).wait();
+    const fromDocker = (await docker.getContainer(info.Id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const expected: Buffer[] = [];
+    new (require('../../src/runner/dockerLogDemux').DockerLogDemuxer)((_s: string, p: Buffer) => expected.push(Buffer.from(p))).push(fromDocker);
+    const list = mlw(ws, 'runs', 'list', '--json');
+    const run = JSON.parse(list.stdout).find((r: { id: string }) => r.id === id);
+    assert.equal(run.status, 'Completed', run.reason);
+    const logs = fs.readFileSync(store.paths(id!).logs);
+    assert.ok(partial.length < logs.length, 'the killed follower had only part of the logs');
+    assert.ok(logs.equals(Buffer.concat(expected)), 'logs.txt is byte-identical to docker logs');
+    assert.deepEqual(await containersWithLabel(`mlw.run-id=${id}`), []);
   });
 });

@@ -56,7 +56,7 @@ describe('ExperimentRunner (real Docker, real git)', () => {
     assert.equal(fs.readFileSync(path.join(paths.outputs, 'result.txt'), 'utf8'), 'saved');
     assert.equal(fs.readFileSync(path.join(paths.outputs, 'relative.txt'), 'utf8'), 'also saved');
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ws, encoding: 'utf8' }).trim();
-    assert.deepEqual(run.git, { commit: head, branch: 'main', dirty: true });
+    assert.deepEqual(run.git, { commit: head, branch: 'main', dirty: true, untracked: ['scripts/save.py'] });
     assert.equal(run.environment?.kind, 'base');
     assert.equal(run.imageId, (await docker.getImage(testBaseImage()).inspect()).Id);
     assert.ok(run.snapshot && run.snapshot.files > 3);

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../src/model/atomicFile';
@@ -18,11 +19,23 @@ describe('RunStore', () => {
     store = new RunStore(root);
   });
 
-  it('creates the run folder, its outputs folder and a .mlw/.gitignore that hides run data from git', async () => {
+  it('creates the run folder and outputs; .mlw/.gitignore hides run data from git but shares run configurations', async () => {
     const r = await store.create(record());
     assert.ok(fs.statSync(store.paths(r.id).outputs).isDirectory());
-    assert.equal(fs.readFileSync(path.join(root, '.mlw', '.gitignore'), 'utf8').trim().split('\n').pop(), '*');
     assert.deepEqual(await store.get(r.id), r);
+    fs.mkdirSync(path.join(root, '.mlw', 'runconfigs'));
+    fs.writeFileSync(path.join(root, '.mlw', 'runconfigs', 'default.yaml'), 'args: []\n');
+    fs.writeFileSync(path.join(root, '.mlw', 'Dockerfile'), 'FROM x\n');
+    execFileSync('git', ['init', '-q'], { cwd: root });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root, encoding: 'utf8' });
+    assert.deepEqual(status.trim().split('\n').map((l) => l.slice(3)).sort(), ['.mlw/.gitignore', '.mlw/Dockerfile', '.mlw/runconfigs/default.yaml']);
+  });
+
+  it('leaves a .mlw/.gitignore the user edited alone', async () => {
+    fs.mkdirSync(path.join(root, '.mlw'));
+    fs.writeFileSync(path.join(root, '.mlw', '.gitignore'), 'runs/\n');
+    await store.create(record());
+    assert.equal(fs.readFileSync(path.join(root, '.mlw', '.gitignore'), 'utf8'), 'runs/\n');
   });
 
   it('keeps every field when many updates of one run race', async () => {

@@ -1,0 +1,234 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserFacingError } from '../model/errors';
+import { RunRecord, durationMs, formatDuration, isTerminal } from '../model/run';
+import { loadRunConfig } from '../model/runConfig';
+import { RunStore } from '../model/runStore';
+import { TRACKING_FILE, readTracking } from '../model/tracking';
+import { connectDocker } from '../runner/docker';
+import { ExperimentRunner, RunHandle, RunListener } from '../runner/experimentRunner';
+import { optionsFromConfig } from '../runner/runRequest';
+
+export const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
+const DEFAULT_SNAPSHOT_MAX_MB = 200;
+
+export interface CliContext {
+  workspace: string;
+  settings: Record<string, unknown>;
+  flags: Map<string, string | true>;
+  json: boolean;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export function makeRunner(ctx: CliContext): ExperimentRunner {
+  // Empty values mean "not set", as in VS Code's settings UI.
+  const docker = connectDocker(String(ctx.flags.get('--docker-host') || ctx.settings['mlw.dockerHost'] || ''));
+  return new ExperimentRunner(docker, new RunStore(ctx.workspace));
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+export function describeRun(run: RunRecord): string {
+  const lines = [
+    `Run       ${run.id}${run.parentId ? ` (rerun of ${run.parentId})` : ''}`,
+    `Status    ${run.status}${run.reason ? ` — ${run.reason}` : ''}`,
+    `Script    ${run.script}${run.args.length ? ' ' + run.args.join(' ') : ''}`,
+    `Created   ${run.createdAt}`,
+    `Duration  ${formatDuration(durationMs(run)) || '-'}`,
+  ];
+  if (run.exitCode !== undefined) lines.push(`Exit code ${run.exitCode}`);
+  if (run.options?.configName) lines.push(`Config    ${run.options.configName}`);
+  if (run.environment) {
+    const env = run.environment;
+    const from = env.kind === 'base' || env.kind === 'image' ? '' : ` from ${env.baseImage ? `${env.baseImage} + ` : ''}${env.file}`;
+    lines.push(`Image     ${env.imageTag} (${env.imageId.slice(0, 19)}, ${env.kind}${env.built ? ', built' : ''})${from}`);
+  }
+  if (run.git) {
+    lines.push(`Git       ${run.git.branch} @ ${run.git.commit.slice(0, 10)}${run.git.dirty ? ' (uncommitted changes' + (run.git.patch ? `, saved in ${run.git.patch})` : ')') : ''}`);
+    if (run.git.remote) lines.push(`Remote    ${run.git.remote}`);
+  }
+  if (run.snapshot) lines.push(`Snapshot  ${run.snapshot.files} files, ${run.snapshot.bytes} bytes${run.snapshot.hash ? `, sha256 ${run.snapshot.hash.slice(0, 12)}` : ''}`);
+  if (run.params) lines.push(`Params    ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  if (run.metrics) lines.push(`Metrics   ${Object.entries(run.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (run.tags) lines.push(`Tags      ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return lines.join('\n');
+}
+
+/** Build output is long; outside --verbose the CLI shows one progress line per build step. */
+function buildProgress(ctx: CliContext): (id: string, text: string) => void {
+  const verbose = ctx.flags.has('--verbose');
+  return (_id, text) => {
+    if (verbose) ctx.err.write(text);
+    else for (const line of text.split('\n')) if (/^(Step \d+\/\d+|Building environment image|Environment image|ERROR)/.test(line)) ctx.err.write(`mlw: ${line.trim()}\n`);
+  };
+}
+
+function streamingListener(ctx: CliContext): RunListener {
+  return {
+    onBuildOutput: buildProgress(ctx),
+    onOutput: (_id, stream, chunk) => (stream === 'stderr' ? ctx.err : ctx.out).write(chunk),
+    onStatus: (run) => ctx.err.write(`mlw: run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}\n`),
+  };
+}
+
+/** Follows a handle to its end, canceling on Ctrl+C; returns the exit code the CLI should use. */
+async function followToExit(ctx: CliContext, handle: RunHandle): Promise<number> {
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    ctx.err.write('\nmlw: canceling the run (Ctrl+C again to leave it running)…\n');
+    void handle.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  const final = await handle.done;
+  process.off('SIGINT', onSigint);
+  if (final.status === 'Completed') return 0;
+  if (final.status === 'Canceled') return 130;
+  return final.exitCode && final.exitCode > 0 ? final.exitCode : 1;
+}
+
+export async function cmdRun(ctx: CliContext, scriptArg: string | undefined, passthrough: string[]): Promise<number> {
+  const configFlag = ctx.flags.get('--config');
+  const configName = typeof configFlag === 'string' ? configFlag : 'default';
+  const config = await loadRunConfig(ctx.workspace, configName);
+  if (!config && typeof configFlag === 'string') {
+    throw new UserFacingError(`No run configuration "${configName}" in ${path.join(ctx.workspace, '.mlw', 'runconfigs')} (expected ${configName}.yaml).`);
+  }
+  const script = scriptArg ?? config?.script;
+  if (!script) throw new UserFacingError('mlw run needs a script: mlw run path/to/train.py [-- args…] (or a run configuration with "script:")');
+  const scriptPath = scriptArg ? path.resolve(scriptArg) : path.join(ctx.workspace, script);
+  const baseImage = String(ctx.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || ctx.settings['mlw.baseImage'] || DEFAULT_BASE_IMAGE).trim();
+  const maxMB = Number(ctx.settings['mlw.snapshotMaxMB'] || DEFAULT_SNAPSHOT_MAX_MB);
+  const handle = await makeRunner(ctx).submit(
+    {
+      workspaceRoot: ctx.workspace,
+      script: scriptPath,
+      args: passthrough.length || !config ? passthrough : config.args,
+      baseImage,
+      snapshotMaxBytes: maxMB * 1024 * 1024,
+      options: config ? optionsFromConfig(config) : undefined,
+    },
+    streamingListener(ctx),
+  );
+  return followToExit(ctx, handle);
+}
+
+export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Promise<number> {
+  if (!idArg) throw new UserFacingError('mlw rerun needs a run id (see mlw runs list)');
+  const runner = makeRunner(ctx);
+  const handle = await runner.rerun(await runner.store.resolveId(idArg), streamingListener(ctx));
+  return followToExit(ctx, handle);
+}
+
+export async function cmdList(ctx: CliContext): Promise<number> {
+  const runner = makeRunner(ctx);
+  // Runs left behind by a process that ended get their real status before they are listed.
+  await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
+  const runs = await runner.store.list((id, err) => ctx.err.write(`mlw: skipping run ${id}: ${err.message}\n`));
+  if (ctx.json) {
+    ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
+  } else if (!runs.length) {
+    ctx.out.write(`No runs yet in ${ctx.workspace}. Start one with: mlw run <script.py>\n`);
+  } else {
+    const rows = [['ID', 'STATUS', 'SCRIPT', 'CREATED', 'DURATION', 'EXIT']];
+    for (const r of runs) {
+      rows.push([r.id, r.status, r.script, r.createdAt.replace('T', ' ').slice(0, 19), formatDuration(durationMs(r)) || '-', r.exitCode === undefined ? '-' : String(r.exitCode)]);
+    }
+    ctx.out.write(formatTable(rows) + '\n');
+  }
+  return 0;
+}
+
+async function getRun(store: RunStore, idArg: string | undefined, verb: string): Promise<RunRecord> {
+  if (!idArg) throw new UserFacingError(`mlw runs ${verb} needs a run id (see mlw runs list)`);
+  const run = await store.get(await store.resolveId(idArg));
+  if (!run) throw new UserFacingError(`Run ${idArg} has no readable record`);
+  return run;
+}
+
+export async function cmdShow(ctx: CliContext, idArg: string | undefined): Promise<number> {
+  const run = await getRun(new RunStore(ctx.workspace), idArg, 'show');
+  ctx.out.write((ctx.json ? JSON.stringify(run, null, 2) : describeRun(run)) + '\n');
+  return 0;
+}
+
+export async function cmdCancel(ctx: CliContext, idArg: string | undefined): Promise<number> {
+  const runner = makeRunner(ctx);
+  const run = await getRun(runner.store, idArg, 'cancel');
+  if (isTerminal(run.status)) {
+    ctx.err.write(`mlw: run ${run.id} already ended (${run.status})\n`);
+    return 0;
+  }
+  await runner.cancel(run.id);
+  ctx.err.write(`mlw: cancel requested for run ${run.id}\n`);
+  return 0;
+}
+
+/** Prints logs.txt, and with -f keeps printing what is appended until the run ends. */
+export async function cmdLogs(ctx: CliContext, idArg: string | undefined): Promise<number> {
+  const runner = makeRunner(ctx);
+  let run = await getRun(runner.store, idArg, 'logs');
+  const file = runner.store.paths(run.id).logs;
+  let offset = 0;
+  const pump = async () => {
+    const fd = await fs.promises.open(file, 'r').catch(() => undefined);
+    if (!fd) return;
+    try {
+      const { size } = await fd.stat();
+      if (size <= offset) return;
+      const buf = Buffer.alloc(size - offset);
+      await fd.read(buf, 0, buf.length, offset);
+      offset = size;
+      ctx.out.write(buf);
+    } finally {
+      await fd.close();
+    }
+  };
+  await pump();
+  if (!ctx.flags.has('-f') && !ctx.flags.has('--follow')) return 0;
+  // A run nobody follows any more is reattached here so its logs keep coming.
+  const reconciling = isTerminal(run.status) ? Promise.resolve([]) : runner.reconcile('attach');
+  while (!isTerminal(run.status)) {
+    await new Promise((r) => setTimeout(r, 200));
+    await pump();
+    run = (await runner.store.get(run.id)) ?? run;
+  }
+  await reconciling.catch(() => undefined);
+  await pump();
+  return 0;
+}
+
+export async function cmdMetrics(ctx: CliContext, idArg: string | undefined): Promise<number> {
+  const store = new RunStore(ctx.workspace);
+  const run = await getRun(store, idArg, 'metrics');
+  const data = await readTracking(path.join(store.paths(run.id).tracking, TRACKING_FILE));
+  if (ctx.json) {
+    ctx.out.write(JSON.stringify({ id: run.id, status: run.status, ...data }, null, 2) + '\n');
+    return 0;
+  }
+  const names = Object.keys(data.metrics);
+  if (!names.length) {
+    ctx.out.write(`Run ${run.id} has logged no metrics${isTerminal(run.status) ? '' : ' yet'} (use mlw.log_metric in the script).\n`);
+    return 0;
+  }
+  const rows = [['METRIC', 'LAST', 'MIN', 'MAX', 'POINTS']];
+  for (const name of names) {
+    const points = data.metrics[name];
+    // A loop, not Math.min(...values): spreading 100k points overflows the call stack.
+    let min = Infinity;
+    let max = -Infinity;
+    for (const p of points) {
+      min = Math.min(min, p.value);
+      max = Math.max(max, p.value);
+    }
+    rows.push([name, String(points[points.length - 1].value), String(min), String(max), String(points.length)]);
+  }
+  ctx.out.write(formatTable(rows) + '\n');
+  if (Object.keys(data.params).length) ctx.out.write(`\nParams: ${Object.entries(data.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}\n`);
+  return 0;
+}
