@@ -262,7 +262,8 @@ export class EnvironmentResolver {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    const [, container] = (await this.docker.run(image, ['sh', '-c', script], out, { Tty: false, HostConfig: { NetworkMode: 'none' } })) as [unknown, Docker.Container];
+    // Two streams: dockerode demultiplexes stdout from stderr only when given both.
+    const [, container] = (await this.docker.run(image, ['sh', '-c', script], [out, new PassThrough()], { Tty: false, HostConfig: { NetworkMode: 'none' } })) as [unknown, Docker.Container];
     await container.remove({ force: true }).catch(() => undefined);
     return Buffer.concat(chunks).toString('utf8');
   }

@@ -73,6 +73,11 @@ export function formatSeconds(s: number): string {
   return `${s}s`;
 }
 
+const HEARTBEAT_MS = 2000;
+
+/** The engine stopped answering while a run was being followed. */
+class DockerGoneError extends Error {}
+
 function isConnectionError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT'].includes(code ?? '') || /socket hang up|aborted/i.test(String((err as Error).message));
@@ -407,8 +412,9 @@ export class ExperimentRunner {
       reason = `Image build failed: ${err.message} (build log: ${path.relative(this.store.workspaceRoot, this.store.paths(id).buildLog)})`;
     } else if (err instanceof UserFacingError) {
       reason = err.message;
-    } else if (isConnectionError(err)) {
-      reason = `Docker went away while the run was going (${err.message}). Once Docker is back, reopen the workspace or run "mlw runs list" to reconcile it.`;
+    } else if (err instanceof DockerGoneError || isConnectionError(err)) {
+      const container = (await this.store.get(id).catch(() => undefined))?.containerId?.slice(0, 12);
+      reason = `Docker went away while the run was going (${err.message}); its outcome is unknown.${container ? ` If the container survived, "docker logs ${container}" shows the rest of its output.` : ''}`;
     } else {
       reason = `Internal error: ${err.message}`;
     }
@@ -493,7 +499,7 @@ export class ExperimentRunner {
       const logsEnded = this.streamLogs(id, container, true, listener);
       // Observed now, awaited below: a stream that fails early must not surface as an unhandled rejection.
       logsEnded.catch(() => undefined);
-      const exit = (await container.wait()) as { StatusCode: number };
+      const exit = await this.waitForExit(container);
       await logsEnded;
       const info = await container.inspect().catch(() => undefined);
       await container.remove({ force: true }).catch(() => undefined);
@@ -511,6 +517,32 @@ export class ExperimentRunner {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Waits for the container to exit, pinging the engine meanwhile: when the engine (or the connection to
+   * it) dies, a pending wait request can hang forever instead of failing, so the heartbeat is what notices.
+   */
+  private waitForExit(container: Docker.Container): Promise<{ StatusCode: number }> {
+    const waited = container.wait() as Promise<{ StatusCode: number }>;
+    return new Promise((resolve, reject) => {
+      const heartbeat = setInterval(() => {
+        ensureDockerReachable(this.docker, 3000).catch((err: Error) => {
+          clearInterval(heartbeat);
+          reject(new DockerGoneError(err.message.replace(/\. Start Docker.*$/s, '')));
+        });
+      }, HEARTBEAT_MS);
+      waited.then(
+        (exit) => {
+          clearInterval(heartbeat);
+          resolve(exit);
+        },
+        (err: Error) => {
+          clearInterval(heartbeat);
+          reject(isConnectionError(err) ? new DockerGoneError(err.message) : err);
+        },
+      );
+    });
   }
 
   /** Appends the container's logs after the bytes logs.txt already holds; follows when asked to. */
@@ -534,6 +566,8 @@ export class ExperimentRunner {
         await new Promise<void>((resolve, reject) => {
           stream.on('data', (chunk: Buffer) => demux.push(chunk));
           stream.on('end', resolve);
+          // A connection cut mid-stream may only 'close'; the exit wait's heartbeat reports why.
+          stream.on('close', resolve);
           stream.on('error', reject);
         });
       } else {
