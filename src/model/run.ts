@@ -86,6 +86,10 @@ export interface RunRecord {
   tags?: Record<string, string>;
   /** Outputs-relative paths the script logged with mlw.log_artifact. */
   artifacts?: string[];
+  /** Set by the user in the Runs view: a display name, free-form labels, a star. */
+  name?: string;
+  labels?: string[];
+  starred?: boolean;
 }
 
 /** Time-sortable, collision-resistant ids: newest-first is a plain string sort. */
