@@ -2,7 +2,7 @@
 // browser bundles of webviews/ (dist/webviews/*.js). Tests are transpiled file by file into out/ so mocha
 // can load them; type checking is `tsc --noEmit` (npm run typecheck), kept separate as esbuild does not check types.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -39,7 +39,8 @@ const builds = [
     ...common,
     entryPoints: Object.fromEntries(
       readdirSync('webviews', { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        // A folder is a webview when it has a main.ts; others (shared/) only hold modules those import.
+        .filter((d) => d.isDirectory() && existsSync(`webviews/${d.name}/main.ts`))
         .map((d) => [d.name, `webviews/${d.name}/main.ts`]),
     ),
     outdir: 'dist/webviews',

@@ -6,11 +6,14 @@ import { RunOutput } from './views/runOutput';
 import { RunService } from './views/runService';
 import { RunStatusBar } from './views/runStatusBar';
 import { restoreSnapshot, showSnapshotDiff } from './views/snapshotCommands';
+import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
+import { RunsView } from './views/runs/runsView';
 
 /** Composition root: owns every service; activation only wires things up (no Docker or disk work here). */
 class Workbench implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   readonly runs: RunService;
+  readonly runsView: RunsView;
 
   constructor(extensionPath: string) {
     const output = this.own(new RunOutput());
@@ -27,6 +30,28 @@ class Workbench implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.restoreSnapshot, (run?: unknown, confirmed?: boolean) => restoreSnapshot(run, confirmed === true)),
       vscode.commands.registerCommand(Commands.showLogs, () => output.channel.show()),
     );
+    const view = (this.runsView = this.own(new RunsView(output.channel, this.runs.onDidChangeRun)));
+    this.own(
+      new RunLogDocuments(),
+      vscode.commands.registerCommand('mlw.openRunLogs', (node?: unknown) => openRunLogs(node)),
+      vscode.commands.registerCommand('mlw.openOutputs', (node?: unknown) => openOutputs(node)),
+      vscode.commands.registerCommand('mlw.renameRun', (node?: unknown, name?: string) => renameRun(node, typeof name === 'string' ? name : undefined)),
+      vscode.commands.registerCommand('mlw.tagRun', (node?: unknown, labels?: unknown) => tagRun(node, Array.isArray(labels) ? labels : undefined)),
+      vscode.commands.registerCommand('mlw.starRun', (node?: unknown, selection?: unknown) => setStarred(node, selection, true)),
+      vscode.commands.registerCommand('mlw.unstarRun', (node?: unknown, selection?: unknown) => setStarred(node, selection, false)),
+      vscode.commands.registerCommand('mlw.deleteRun', (node?: unknown, selection?: unknown, confirmed?: boolean) => deleteRunsCommand(node, selection, confirmed === true)),
+      vscode.commands.registerCommand('mlw.cleanUp', (criteria?: unknown, confirmed?: boolean) =>
+        cleanUpCommand(criteria && typeof criteria === 'object' ? criteria : undefined, confirmed === true),
+      ),
+      vscode.commands.registerCommand('mlw.filterRuns', (filter?: unknown) => filterRunsCommand(view, filter && typeof filter === 'object' ? filter : undefined)),
+      vscode.commands.registerCommand('mlw.clearRunFilter', () => view.setFilter({})),
+      vscode.commands.registerCommand('mlw.runs.showStarredOnly', () => view.setFilter({ ...view.provider.filter, starredOnly: true })),
+      vscode.commands.registerCommand('mlw.runs.showAll', () => view.setFilter({ ...view.provider.filter, starredOnly: undefined })),
+      vscode.commands.registerCommand('mlw.runs.groupByConfig', () => view.setGroupBy('config')),
+      vscode.commands.registerCommand('mlw.runs.groupByScript', () => view.setGroupBy('script')),
+      vscode.commands.registerCommand('mlw.runs.refresh', () => view.refreshNow()),
+      vscode.commands.registerCommand('mlw.runs.loadMore', (node?: unknown) => view.provider.loadMore(node as never)),
+    );
   }
 
   private own<T extends vscode.Disposable>(...items: T[]): T {
@@ -42,6 +67,7 @@ class Workbench implements vscode.Disposable {
 /** What activate() returns: for tests and other extensions. */
 export interface WorkbenchApi {
   runs: RunService;
+  runsView: RunsView;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
   reconciled: Promise<unknown>;
 }
@@ -51,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, reconciled };
 }
 
 export function deactivate(): void {

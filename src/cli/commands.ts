@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { UserFacingError } from '../model/errors';
 import { RunRecord, durationMs, formatDuration, isTerminal } from '../model/run';
 import { loadRunConfig } from '../model/runConfig';
+import type { RunSummary } from '../model/runIndex';
 import { RunStore } from '../model/runStore';
 import { TRACKING_FILE, readTracking } from '../model/tracking';
 import { connectDocker } from '../runner/docker';
@@ -125,19 +126,26 @@ export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Prom
   return followToExit(ctx, handle);
 }
 
+/**
+ * `mlw runs list`: from the run index, so it stays fast with thousands of runs. `--json` prints run summaries
+ * (the record's fields a list needs, under the record's names; see RunSummary); `mlw runs show <id> --json`
+ * prints a full record.
+ */
 export async function cmdList(ctx: CliContext): Promise<number> {
   const runner = makeRunner(ctx);
   // Runs left behind by a process that ended get their real status before they are listed.
   await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
-  const runs = await runner.store.list((id, err) => ctx.err.write(`mlw: skipping run ${id}: ${err.message}\n`));
+  const runs = await runner.store.listSummaries((id, err) => ctx.err.write(`mlw: skipping run ${id}: ${err.message}\n`));
   if (ctx.json) {
     ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
   } else if (!runs.length) {
     ctx.out.write(`No runs yet in ${ctx.workspace}. Start one with: mlw run <script.py>\n`);
   } else {
+    // durationMs reads only the start and end times a summary has.
+    const duration = (r: RunSummary) => formatDuration(durationMs(r as RunRecord)) || '-';
     const rows = [['ID', 'STATUS', 'SCRIPT', 'CREATED', 'DURATION', 'EXIT']];
     for (const r of runs) {
-      rows.push([r.id, r.status, r.script, r.createdAt.replace('T', ' ').slice(0, 19), formatDuration(durationMs(r)) || '-', r.exitCode === undefined ? '-' : String(r.exitCode)]);
+      rows.push([r.id, r.status, r.script, r.createdAt.replace('T', ' ').slice(0, 19), duration(r), r.exitCode === undefined ? '-' : String(r.exitCode)]);
     }
     ctx.out.write(formatTable(rows) + '\n');
   }

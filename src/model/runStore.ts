@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from './atomicFile';
-import { RUN_SCHEMA_VERSION, RunRecord } from './run';
+import { UserFacingError } from './errors';
+import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
+import { RunIndex, RunSummary, newestFirst } from './runIndex';
 
 const MLW_GITIGNORE = [
   '# ML Workbench: run data is local to this machine; run configurations and .mlw/Dockerfile are shared.',
@@ -28,16 +30,20 @@ export interface RunPaths {
 
 /**
  * The on-disk store of runs under `<workspace>/.mlw/runs/<id>/`. One owner of the layout; everything else
- * asks it for paths. Emits 'changed' (run record) after every write so views can follow.
+ * asks it for paths. Every write also journals the run's summary in `.mlw/index.jsonl` (see runIndex.ts), so
+ * lists need not read every run.json. Emits 'changed' (run record) after every write and 'deleted' (run id)
+ * after a delete, so views can follow.
  */
 export class RunStore extends EventEmitter {
   readonly runsDir: string;
+  private readonly index: RunIndex;
   /** Per-run chain of pending updates, so two read-modify-writes in this process never lose each other's fields. */
   private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(readonly workspaceRoot: string) {
     super();
     this.runsDir = path.join(workspaceRoot, '.mlw', 'runs');
+    this.index = new RunIndex(this.runsDir, (id) => this.get(id));
   }
 
   paths(id: string): RunPaths {
@@ -112,8 +118,29 @@ export class RunStore extends EventEmitter {
         onError?.(id, err as Error);
       }
     }
-    // Ids sort by second only; createdAt (milliseconds) orders runs started within the same second.
-    return records.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+    return records.sort(newestFirst);
+  }
+
+  /**
+   * Summaries of every readable run, newest first, from the index (rebuilt or brought up to date from the run
+   * folders as needed): what a list or tree shows, without reading every run.json. A damaged record is reported
+   * through onError and skipped, as in list(). The objects are shared with later calls: do not modify them.
+   */
+  listSummaries(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
+    return this.index.list(onError);
+  }
+
+  /**
+   * Removes a run's folder (record, snapshot, logs, outputs) and its index entry. A run still queued or
+   * running is refused: its runner would recreate the folder with its next write.
+   */
+  async delete(id: string): Promise<void> {
+    // A damaged record does not stop its run from being deleted.
+    const run = await this.get(id).catch(() => undefined);
+    if (run && !isTerminal(run.status)) throw new UserFacingError(`Run ${id} is ${run.status}; cancel it before deleting it.`);
+    await fs.promises.rm(this.paths(id).dir, { recursive: true, force: true });
+    await this.index.forget(id);
+    this.emit('deleted', id);
   }
 
   /** Resolves a full id or a unique prefix of one (as users type short ids). */
@@ -142,6 +169,8 @@ export class RunStore extends EventEmitter {
 
   private async write(record: RunRecord): Promise<void> {
     await writeJsonAtomic(this.paths(record.id).record, record);
+    // After run.json, which stays the truth: a process killed in between leaves the index behind, not ahead.
+    await this.index.record(record);
     this.emit('changed', record);
   }
 }

@@ -268,8 +268,11 @@ export class ExperimentRunner {
    */
   async reconcile(mode: 'attach' | 'catch-up', listener: RunListener = {}): Promise<RunRecord[]> {
     const touched: RunRecord[] = [];
-    for (const run of await this.store.list()) {
-      if (isTerminal(run.status) || this.active.has(run.id)) continue;
+    // Only runs not yet ended can need it: the index finds them without reading every run.json.
+    const candidates = (await this.store.listSummaries()).filter((s) => !isTerminal(s.status) && !this.active.has(s.id));
+    for (const candidate of candidates) {
+      const run = await this.store.get(candidate.id).catch(() => undefined);
+      if (!run || isTerminal(run.status) || this.active.has(run.id)) continue;
       if (run.owner && run.owner.host === os.hostname() && run.owner.pid !== process.pid && processAlive(run.owner.pid)) continue;
       const [info] = await this.docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${run.id}`] } });
       if (!info) {

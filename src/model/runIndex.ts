@@ -1,0 +1,356 @@
+/**
+ * `.mlw/index.jsonl`: a journal of run summaries, so listing 10,000 runs reads one file instead of 10,000
+ * run.json files. The run folders stay the source of truth; the index is a cache of them that any process may
+ * rebuild, and every read checks it against the folder names. Pure: no vscode, no Docker.
+ *
+ * Format: one JSON object per line, `{"v":1,"run":<summary>}` or `{"v":1,"deleted":"<id>"}`; the last line of an
+ * id wins. Several processes (editor windows, the CLI) append to it at once, so each append is a single write to
+ * a file opened with O_APPEND: lines never interleave. Compaction replaces the file with one line per live run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomicFile';
+import { RunRecord, isTerminal } from './run';
+
+export const INDEX_FILE = 'index.jsonl';
+const INDEX_VERSION = 1;
+
+/** Record fields a run list, tree, filter or tooltip shows; the heavy ones (snapshot, environment details…) stay in run.json. */
+const RECORD_FIELDS = ['startedAt', 'endedAt', 'exitCode', 'reason', 'imageId', 'options', 'parentId', 'name', 'labels', 'starred', 'metrics', 'params', 'tags'] as const;
+
+/**
+ * A run record without its heavy fields. Fields taken from the record keep its names and values, so code
+ * reading a record's status or options.configName reads a summary the same way (and `mlw runs list --json`
+ * keeps its shape); a few nested values are lifted to the top for lists and filters.
+ */
+export interface RunSummary extends Pick<RunRecord, 'id' | 'script' | 'args' | 'status' | 'createdAt' | (typeof RECORD_FIELDS)[number]> {
+  /** options.configName. */
+  configName?: string;
+  /** The image the run used: environment.imageTag, else the image its options asked for. */
+  image?: string;
+  /** git.commit, git.branch, git.dirty. */
+  commit?: string;
+  branch?: string;
+  dirty?: boolean;
+}
+
+export function summarize(run: RunRecord): RunSummary {
+  const s: RunSummary = { id: run.id, script: run.script, args: run.args, status: run.status, createdAt: run.createdAt };
+  const lifted: Partial<RunSummary> = {
+    configName: run.options?.configName,
+    image: run.environment?.imageTag ?? run.options?.image,
+    commit: run.git?.commit,
+    branch: run.git?.branch,
+    dirty: run.git?.dirty,
+  };
+  // Absent rather than undefined, so a summary read back from the journal is deep-equal to a fresh one.
+  const fields = s as unknown as Record<string, unknown>;
+  for (const key of RECORD_FIELDS) if (run[key] !== undefined) fields[key] = run[key];
+  for (const [key, value] of Object.entries(lifted)) if (value !== undefined) fields[key] = value;
+  return s;
+}
+
+/** Newest first. Ids sort by second only; createdAt (milliseconds) orders runs started within the same second. */
+export function newestFirst(a: Pick<RunSummary, 'id' | 'createdAt'>, b: Pick<RunSummary, 'id' | 'createdAt'>): number {
+  return a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt);
+}
+
+/** Compaction waits for this many lines, so a store of a few runs is not rewritten every few writes. */
+const COMPACT_MIN_LINES = 1000;
+/** …and for this many lines per live run: each run writes ~10 updates, so the journal is rewritten every few runs' worth. */
+const COMPACT_LINES_PER_RUN = 2;
+/** Below the 512 KiB Node writes in one call, so one batch is one write(2) and cannot interleave with another process's line. */
+const APPEND_BATCH_BYTES = 256 * 1024;
+/** A compaction lock older than this was left by a process that died while compacting. */
+const STALE_LOCK_MS = 60_000;
+/** Run files read at once when many are missing from the index (a rebuild): enough to keep the disk busy. */
+const READ_CONCURRENCY = 32;
+const RUN_ID = /^[\w.-]+$/;
+const NEWLINE = 0x0a;
+const TAIL_CHECK_BYTES = 256;
+
+type Entry = { id: string; run?: RunSummary } | 'foreign' | undefined;
+
+/** One journal line; 'foreign' for a line of another index version (left alone), undefined when malformed. */
+function parseEntry(line: string): Entry {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof o !== 'object' || o === null) return undefined;
+  const e = o as { v?: unknown; run?: Partial<RunSummary>; deleted?: unknown };
+  if (typeof e.v === 'number' && e.v !== INDEX_VERSION) return 'foreign';
+  if (e.v !== INDEX_VERSION) return undefined;
+  if (typeof e.deleted === 'string') return RUN_ID.test(e.deleted) ? { id: e.deleted } : undefined;
+  const r = e.run;
+  if (typeof r !== 'object' || r === null) return undefined;
+  const valid =
+    typeof r.id === 'string' && RUN_ID.test(r.id) && typeof r.script === 'string' && Array.isArray(r.args) && typeof r.status === 'string' && typeof r.createdAt === 'string';
+  return valid ? { id: r.id!, run: r as RunSummary } : undefined;
+}
+
+function runLine(s: RunSummary): string {
+  return JSON.stringify({ v: INDEX_VERSION, run: s });
+}
+
+/** What has been read of one journal file (identified by device and inode, as compaction replaces the file). */
+interface Journal {
+  dev: number;
+  ino: number;
+  /** Bytes read so far, up to the last complete line. */
+  offset: number;
+  runs: Map<string, RunSummary>;
+  /** Non-empty complete lines, including malformed and deleted ones: what compaction would save. */
+  lines: number;
+  malformed: number;
+  /** The last bytes before offset, to recognise the same file (see read). */
+  tail: Buffer;
+}
+
+export class RunIndex {
+  readonly file: string;
+  /** Kept between list() calls so a refresh reads only what was appended since. */
+  private journal?: Journal;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly runsDir: string,
+    /** Reads a run's full record; undefined when it has no run.json, throws when it is damaged. */
+    private readonly readRun: (id: string) => Promise<RunRecord | undefined>,
+  ) {
+    this.file = path.join(path.dirname(runsDir), INDEX_FILE);
+  }
+
+  /** Journals the record's current summary (after its run.json was written). */
+  async record(run: RunRecord): Promise<void> {
+    await this.append([runLine(summarize(run))]);
+  }
+
+  /** Journals that a run was deleted (after its folder was removed). */
+  async forget(id: string): Promise<void> {
+    await this.append([JSON.stringify({ v: INDEX_VERSION, deleted: id })]).catch((err: NodeJS.ErrnoException) => {
+      // No .mlw folder: there is no index to keep up to date.
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /**
+   * Summaries of every run folder with a readable run.json, newest first. Folders missing from the index are
+   * read and journaled, entries whose folder is gone are dropped, and runs the index shows as not yet ended are
+   * re-read (their process may have died between writing run.json and journaling it, or journaled out of order
+   * with another process). A damaged run.json is reported through onError and skipped, as RunStore.list does.
+   * The returned objects are shared with later calls: treat them as read-only.
+   */
+  list(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
+    const next = this.chain.then(() => this.listNow(onError));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async listNow(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.runsDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const handle = await openJournal(this.file);
+    try {
+      const journal = handle ? await this.read(handle) : emptyJournal();
+      const live = new Map<string, RunSummary>();
+      const toRead: string[] = [];
+      for (const id of names) {
+        if (id.startsWith('.')) continue;
+        const s = journal.runs.get(id);
+        if (s && isTerminal(s.status)) live.set(id, s);
+        else toRead.push(id);
+      }
+      const changed: RunSummary[] = [];
+      await forEachLimit(toRead, READ_CONCURRENCY, async (id) => {
+        let run: RunRecord | undefined;
+        try {
+          run = await this.readRun(id);
+          // A folder copied under another name would make every write land in the folder its record names.
+          if (run && run.id !== id) throw new Error(`its run.json is for run ${run.id}; a run folder must be named after its run`);
+        } catch (err) {
+          onError?.(id, err as Error);
+          return;
+        }
+        if (!run) return; // being created (no run.json yet), or not a run folder
+        const s = summarize(run);
+        const known = journal.runs.get(id);
+        if (known && JSON.stringify(known) === JSON.stringify(s)) {
+          live.set(id, known);
+        } else {
+          live.set(id, s);
+          changed.push(s);
+        }
+      });
+      const summaries = [...live.values()].sort(newestFirst);
+      // The listing is right whether or not it can be saved (a read-only workspace, a full disk).
+      if (handle) await this.save(handle, journal, summaries, changed).catch(() => undefined);
+      return summaries;
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  /** Brings the journal read so far up to date with the file's content (all of it if the file was replaced). */
+  private async read(handle: fs.promises.FileHandle): Promise<Journal> {
+    const st = await handle.stat();
+    let j = this.journal;
+    this.journal = undefined; // until it is consistent again
+    let bytes = j && j.dev === st.dev && j.ino === st.ino ? await readAfter(handle, j, st.size) : undefined;
+    if (!j || bytes === undefined) {
+      j = { ...emptyJournal(), dev: st.dev, ino: st.ino };
+      bytes = await readRange(handle, 0, st.size);
+    }
+    // A last line without its newline is still being written, or was torn by a crash: not an entry (yet).
+    const end = bytes.lastIndexOf(NEWLINE) + 1;
+    // Splitting at newline bytes is safe in UTF-8: 0x0a never occurs inside a multi-byte character.
+    for (const line of bytes.toString('utf8', 0, end).split('\n')) {
+      if (!line.trim()) continue;
+      j.lines++;
+      const entry = parseEntry(line);
+      if (entry === 'foreign') continue;
+      if (!entry) j.malformed++;
+      else if (entry.run) j.runs.set(entry.id, entry.run);
+      else j.runs.delete(entry.id);
+    }
+    if (end > 0) {
+      j.offset += end;
+      const read = end >= TAIL_CHECK_BYTES ? bytes.subarray(0, end) : Buffer.concat([j.tail, bytes.subarray(0, end)]);
+      j.tail = Buffer.from(read.subarray(Math.max(0, read.length - TAIL_CHECK_BYTES)));
+    }
+    this.journal = j;
+    return j;
+  }
+
+  /** Journals what changed, or rewrites the whole journal when it is mostly superseded lines or has damage. */
+  private async save(handle: fs.promises.FileHandle, journal: Journal, summaries: RunSummary[], changed: RunSummary[]): Promise<void> {
+    const lines = journal.lines + changed.length;
+    const bloated = lines > COMPACT_MIN_LINES && lines > COMPACT_LINES_PER_RUN * summaries.length;
+    if ((bloated || journal.malformed > 0) && (await this.compact(handle, journal.offset, summaries))) return;
+    if (changed.length) await this.append(changed.map(runLine));
+  }
+
+  /**
+   * Replaces the journal with one line per live run. Lines other processes append meanwhile must survive: an
+   * append that reached the old file before the check below is copied over here; one that reached it after the
+   * rename is re-appended by its writer (see appendOnce), so none is lost. One compaction at a time, by lock
+   * file: two would each replace the file, and the second would drop lines appended to the first's.
+   */
+  private async compact(handle: fs.promises.FileHandle, readUpTo: number, summaries: RunSummary[]): Promise<boolean> {
+    const lock = `${this.file}.lock`;
+    if (!(await acquireLock(lock))) return false;
+    try {
+      // Another process compacted after we read: our view of the old file is no longer the file.
+      if (!sameFile(await handle.stat(), await fs.promises.stat(this.file).catch(() => undefined))) return false;
+      await writeFileAtomic(this.file, summaries.map((s) => runLine(s) + '\n').join(''));
+      const { size } = await handle.stat();
+      if (size > readUpTo) await this.appendRaw(await readRange(handle, readUpTo, size));
+      return true;
+    } finally {
+      this.journal = undefined;
+      await fs.promises.rm(lock, { force: true });
+    }
+  }
+
+  private async append(lines: string[]): Promise<void> {
+    let batch: string[] = [];
+    let bytes = 0;
+    for (const line of lines) {
+      if (batch.length && bytes + line.length > APPEND_BATCH_BYTES) {
+        await this.appendRaw(Buffer.from(batch.join('\n')));
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(line);
+      bytes += line.length + 1;
+    }
+    if (batch.length) await this.appendRaw(Buffer.from(batch.join('\n')));
+  }
+
+  /**
+   * Appends complete lines as one write. The leading newline ends a line torn by a writer that was killed
+   * mid-write, so this entry is not glued to it. If a compaction replaced the file while we wrote, the entry
+   * may have gone to the old file after the compactor copied its tail: write it again to the new one.
+   */
+  private async appendRaw(lines: Buffer): Promise<void> {
+    const data = Buffer.concat([Buffer.from('\n'), lines, Buffer.from('\n')]);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const handle = await fs.promises.open(this.file, 'a');
+      try {
+        for (let done = 0; done < data.length; ) done += (await handle.write(data, done)).bytesWritten;
+        if (sameFile(await handle.stat(), await fs.promises.stat(this.file).catch(() => undefined))) return;
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+}
+
+function emptyJournal(): Journal {
+  return { dev: 0, ino: 0, offset: 0, runs: new Map(), lines: 0, malformed: 0, tail: Buffer.alloc(0) };
+}
+
+/**
+ * The bytes appended after what the journal has read, or undefined when the file is no longer what it read:
+ * inode numbers are reused, so after two compactions elsewhere the file may have our old inode and other
+ * content. The last bytes we read must still be where we read them.
+ */
+async function readAfter(handle: fs.promises.FileHandle, j: Journal, size: number): Promise<Buffer | undefined> {
+  if (size < j.offset) return undefined;
+  const bytes = await readRange(handle, j.offset - j.tail.length, size);
+  return bytes.subarray(0, j.tail.length).equals(j.tail) ? bytes.subarray(j.tail.length) : undefined;
+}
+
+function sameFile(a: fs.Stats, b: fs.Stats | undefined): boolean {
+  return b !== undefined && a.ino === b.ino && a.dev === b.dev;
+}
+
+/** The journal, created when missing (so a rebuild and its compaction work on a file); read-only when it must be. */
+async function openJournal(file: string): Promise<fs.promises.FileHandle | undefined> {
+  try {
+    return await fs.promises.open(file, 'a+');
+  } catch {
+    return fs.promises.open(file, 'r').catch(() => undefined);
+  }
+}
+
+async function readRange(handle: fs.promises.FileHandle, from: number, to: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(to - from);
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await handle.read(buf, done, buf.length - done, from + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buf.subarray(0, done);
+}
+
+async function acquireLock(lock: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await (await fs.promises.open(lock, 'wx')).close();
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      const st = await fs.promises.stat(lock).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs < STALE_LOCK_MS) return false;
+      await fs.promises.rm(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

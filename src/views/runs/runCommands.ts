@@ -1,0 +1,233 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { RunStatus, TERMINAL_STATUSES } from '../../model/run';
+import { RunStore } from '../../model/runStore';
+import { connectDocker } from '../../runner/docker';
+import { CleanupCriteria, DeleteResult, deleteRuns, planCleanup } from '../../runner/runCleanup';
+import { formatMB } from '../../runner/snapshot';
+import { showError } from '../runAsExperiment';
+import { pickRun } from '../runPicker';
+import { readSettings } from '../settings';
+import { RunFilter } from './runFilter';
+import { RunsNode } from './runsTree';
+import { RunsView } from './runsView';
+
+export interface RunRef {
+  folder: vscode.WorkspaceFolder;
+  id: string;
+}
+
+/**
+ * The runs a tree command acts on: the multi-selection when the clicked node is part of it, else the
+ * clicked node, else (palette) a run id argument or a quick-pick.
+ */
+export async function resolveRuns(node: unknown, selection: unknown, title: string): Promise<RunRef[]> {
+  const asRef = (n: unknown): RunRef | undefined => {
+    const r = n as RunsNode | undefined;
+    return r && r.kind === 'run' ? { folder: r.folder, id: r.id } : undefined;
+  };
+  if (Array.isArray(selection) && selection.length > 1) return selection.map(asRef).filter((r): r is RunRef => !!r);
+  const single = asRef(node);
+  if (single) return [single];
+  const picked = await pickRun(node, title);
+  return picked ? [{ folder: picked.folder, id: picked.run.id }] : [];
+}
+
+function store(ref: RunRef): RunStore {
+  return new RunStore(ref.folder.uri.fsPath);
+}
+
+export async function renameRun(node?: unknown, newName?: string): Promise<string | undefined> {
+  const [ref] = await resolveRuns(node, undefined, 'Rename which run?');
+  if (!ref) return undefined;
+  const run = await store(ref).get(ref.id);
+  const name = newName ?? (await vscode.window.showInputBox({ title: `Rename run ${ref.id}`, value: run?.name ?? '', prompt: 'Empty to go back to the id' }));
+  if (name === undefined) return undefined;
+  await store(ref).update(ref.id, { name: name.trim() || undefined });
+  return name.trim();
+}
+
+export async function tagRun(node?: unknown, labels?: string[]): Promise<string[] | undefined> {
+  const [ref] = await resolveRuns(node, undefined, 'Label which run?');
+  if (!ref) return undefined;
+  const run = await store(ref).get(ref.id);
+  let next = labels;
+  if (!next) {
+    const text = await vscode.window.showInputBox({ title: `Labels of run ${ref.id}`, value: (run?.labels ?? []).join(', '), prompt: 'Comma-separated, e.g. baseline, best' });
+    if (text === undefined) return undefined;
+    next = text.split(',');
+  }
+  const clean = [...new Set(next.map((l) => l.trim()).filter(Boolean))];
+  await store(ref).update(ref.id, { labels: clean.length ? clean : undefined });
+  return clean;
+}
+
+export async function setStarred(node: unknown, selection: unknown, starred: boolean): Promise<string[]> {
+  const refs = await resolveRuns(node, selection, starred ? 'Star which run?' : 'Unstar which run?');
+  for (const ref of refs) await store(ref).update(ref.id, { starred: starred || undefined });
+  return refs.map((r) => r.id);
+}
+
+function describeDeletion(result: DeleteResult): string {
+  return `Deleted ${result.deleted.length} run(s)${result.imagesRemoved.length ? ` and ${result.imagesRemoved.length} unused image(s)` : ''}.` +
+    (result.imagesKept.length ? ` Kept ${result.imagesKept.map((i) => i.tag).join(', ')} (still in use).` : '');
+}
+
+/** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
+export async function deleteRunsCommand(node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
+  try {
+    const refs = await resolveRuns(node, selection, 'Delete which run?');
+    if (!refs.length) return undefined;
+    if (!confirmed) {
+      const what = refs.length === 1 ? `run ${refs[0].id}` : `${refs.length} runs`;
+      const ok = await vscode.window.showWarningMessage(`Delete ${what}?`, { modal: true, detail: 'Its logs, outputs, snapshot and metrics are removed, and the environment image too if no other run uses it. This cannot be undone.' }, 'Delete');
+      if (ok !== 'Delete') return undefined;
+    }
+    const total: DeleteResult = { deleted: [], imagesRemoved: [], imagesKept: [] };
+    for (const folder of new Set(refs.map((r) => r.folder))) {
+      const ids = refs.filter((r) => r.folder === folder).map((r) => r.id);
+      const result = await deleteRuns(connectDocker(readSettings(folder.uri).dockerHost), new RunStore(folder.uri.fsPath), ids);
+      total.deleted.push(...result.deleted);
+      total.imagesRemoved.push(...result.imagesRemoved);
+      total.imagesKept.push(...result.imagesKept);
+    }
+    void vscode.window.showInformationMessage(describeDeletion(total));
+    return total;
+  } catch (err) {
+    await showError(err);
+    return undefined;
+  }
+}
+
+/**
+ * "Clean Up…": asks what to clean (older than N days, failed/canceled/lost), previews each run and image with
+ * the bytes it frees (all preselected, untick to keep), then deletes them together. `criteria` and `confirmed`
+ * skip the questions (tests, automation).
+ */
+export async function cleanUpCommand(criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
+  try {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return undefined;
+    let c = criteria;
+    if (!c) {
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: 'Failed, canceled and lost runs', criteria: { statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
+          { label: 'Runs older than 30 days', criteria: { olderThanDays: 30 } },
+          { label: 'Runs older than 7 days', criteria: { olderThanDays: 7 } },
+          { label: 'Both: failed/canceled/lost, and anything older than 30 days', criteria: { olderThanDays: 30, statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
+        ],
+        { title: 'Clean up which runs? (starred runs are always kept)' },
+      );
+      if (!choice) return undefined;
+      c = choice.criteria;
+    }
+    const docker = connectDocker(readSettings(folder.uri).dockerHost);
+    const runStore = new RunStore(folder.uri.fsPath);
+    const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Measuring what can be cleaned up…' }, () => planCleanup(docker, runStore, c!));
+    if (!plan.runs.length) {
+      void vscode.window.showInformationMessage('Nothing to clean up: no runs match.');
+      return { deleted: [], imagesRemoved: [], imagesKept: [] };
+    }
+    let ids = plan.runs.map((r) => r.id);
+    if (!confirmed) {
+      const picked = await vscode.window.showQuickPick(
+        plan.runs.map((r) => ({ label: r.script, description: `${r.status} · ${r.id}`, detail: `${formatMB(r.bytes)} · ${new Date(r.createdAt).toLocaleString()}`, picked: true, id: r.id })),
+        { canPickMany: true, title: `Clean up ${plan.runs.length} run(s), ${formatMB(plan.bytes)} in all${plan.images.length ? ` (with ${plan.images.length} image(s) only they use)` : ''}` },
+      );
+      if (!picked?.length) return undefined;
+      ids = picked.map((p) => p.id);
+    }
+    const result = await deleteRuns(docker, runStore, ids);
+    void vscode.window.showInformationMessage(describeDeletion(result));
+    return result;
+  } catch (err) {
+    await showError(err);
+    return undefined;
+  }
+}
+
+/** "Filter…": status, label/tag, text. `filter` sets it directly (tests). */
+export async function filterRunsCommand(view: RunsView, filter?: RunFilter): Promise<RunFilter | undefined> {
+  if (filter) {
+    view.setFilter(filter);
+    return filter;
+  }
+  const current = view.provider.filter;
+  const statuses = await vscode.window.showQuickPick(
+    [...['Queued', 'Running'], ...TERMINAL_STATUSES].map((s) => ({ label: s, picked: current.statuses?.includes(s as RunStatus) ?? false })),
+    { canPickMany: true, title: 'Filter runs: statuses (none = all)' },
+  );
+  if (!statuses) return undefined;
+  const text = await vscode.window.showInputBox({ title: 'Filter runs: text in id, name, script, args, labels (empty = any)', value: current.text ?? '' });
+  if (text === undefined) return undefined;
+  const tag = await vscode.window.showInputBox({ title: 'Filter runs: label or tag, e.g. best or stage=prod (empty = any)', value: current.tag ?? '' });
+  if (tag === undefined) return undefined;
+  const next: RunFilter = { ...current, statuses: statuses.map((s) => s.label as RunStatus), text: text.trim() || undefined, tag: tag.trim() || undefined };
+  view.setFilter(next);
+  return next;
+}
+
+/** Read-only log documents (scheme mlw-log) that follow logs.txt while the run writes it. */
+export class RunLogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  static readonly scheme = 'mlw-log';
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(RunLogDocuments.scheme, this);
+  private readonly closing = vscode.workspace.onDidCloseTextDocument((doc) => {
+    if (doc.uri.scheme !== RunLogDocuments.scheme) return;
+    this.watchers.get(doc.uri.toString())?.close();
+    this.watchers.delete(doc.uri.toString());
+  });
+
+  static uriFor(ref: RunRef): vscode.Uri {
+    const file = new RunStore(ref.folder.uri.fsPath).paths(ref.id).logs;
+    return vscode.Uri.from({ scheme: RunLogDocuments.scheme, path: `/${ref.id}.log`, query: encodeURIComponent(file) });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const file = decodeURIComponent(uri.query);
+    if (!this.watchers.has(uri.toString()) && fs.existsSync(file)) {
+      let timer: NodeJS.Timeout | undefined;
+      const w = fs.watch(file, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => this.changed.fire(uri), 150);
+      });
+      this.watchers.set(uri.toString(), w);
+    }
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return '(no output yet)';
+    }
+  }
+
+  dispose(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.registration.dispose();
+    this.closing.dispose();
+    this.changed.dispose();
+  }
+}
+
+export async function openRunLogs(node?: unknown): Promise<vscode.TextDocument | undefined> {
+  const [ref] = await resolveRuns(node, undefined, 'Show the logs of which run?');
+  if (!ref) return undefined;
+  const doc = await vscode.workspace.openTextDocument(RunLogDocuments.uriFor(ref));
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return doc;
+}
+
+export async function openOutputs(node?: unknown): Promise<vscode.Uri | undefined> {
+  const [ref] = await resolveRuns(node, undefined, 'Open the outputs of which run?');
+  if (!ref) return undefined;
+  const dir = vscode.Uri.file(store(ref).paths(ref.id).outputs);
+  const entries = fs.existsSync(dir.fsPath) ? fs.readdirSync(dir.fsPath) : [];
+  if (!entries.length) {
+    void vscode.window.showInformationMessage(`Run ${ref.id} wrote no outputs (files written to /workspace/outputs are kept).`);
+    return dir;
+  }
+  await vscode.commands.executeCommand('revealInExplorer', dir);
+  return dir;
+}

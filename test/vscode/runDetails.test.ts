@@ -1,0 +1,232 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+// This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
+import { HandledMessage, RunDetailsPanel, openRunDetails } from '../../src/views/runDetailsPanel';
+import type { RunDetailsState } from '../../src/views/protocol/runDetails';
+import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
+
+const WEBVIEW_TIMEOUT_MS = 30_000;
+
+function runIdOf(result: unknown): string {
+  assert.ok(result && typeof result === 'object' && 'runId' in result, `expected a run id, got ${JSON.stringify(result)}`);
+  return (result as { runId: string }).runId;
+}
+
+/**
+ * The panel comes back from the command itself: the extension runs its bundled copy of the panel module
+ * (dist/extension.js), not the one this test could import from out/, so statics like current() live there.
+ */
+async function openDetails(runId: string): Promise<RunDetailsPanel> {
+  const panel = (await vscode.commands.executeCommand('mlw.openRunDetails', runId)) as RunDetailsPanel | undefined;
+  assert.ok(panel && typeof panel.refresh === 'function', 'mlw.openRunDetails returns the panel');
+  return panel;
+}
+
+function waitForState(panel: RunDetailsPanel, what: string, ok: (s: RunDetailsState) => boolean, timeoutMs = 120_000): Promise<RunDetailsState> {
+  return waitFor(what, async () => (panel.lastState && ok(panel.lastState) ? panel.lastState : undefined), timeoutMs);
+}
+
+/** Waits until the webview acknowledged rendering the latest state it was sent. */
+function waitForRender(panel: RunDetailsPanel) {
+  return waitFor(
+    'the webview to render the latest state',
+    async () => (panel.stateVersion > 0 && panel.lastRendered?.version === panel.stateVersion ? panel.lastRendered : undefined),
+    WEBVIEW_TIMEOUT_MS,
+  );
+}
+
+/** Resolves with the next message the panel handled that matches. */
+function nextHandled(panel: RunDetailsPanel, match: (h: HandledMessage) => boolean): Promise<HandledMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error('timed out waiting for the panel to handle a message from the webview'));
+    }, WEBVIEW_TIMEOUT_MS);
+    const sub = panel.onDidHandleMessage((h) => {
+      if (!match(h)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(h);
+    });
+  });
+}
+
+/** Asks the webview to post `message` as is, and returns how the panel handled it. */
+async function postFromWebview(panel: RunDetailsPanel, message: unknown): Promise<HandledMessage> {
+  const handled = nextHandled(panel, (h) => JSON.stringify(h.message) === JSON.stringify(message));
+  await panel.postTest({ type: 'test:post', message });
+  return handled;
+}
+
+async function showPanel(panel: RunDetailsPanel): Promise<void> {
+  panel.panel.reveal(vscode.ViewColumn.Active);
+  // Hidden webviews are torn down; shown again, the page says ready and gets the full state anew.
+  await waitFor('the panel to be visible', async () => (panel.panel.visible ? true : undefined), WEBVIEW_TIMEOUT_MS);
+  await waitForRender(panel);
+}
+
+function activeEditorPath(): string | undefined {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+  return tab?.input instanceof vscode.TabInputText ? tab.input.uri.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+}
+
+describe('Run details webview (real VS Code, real Docker)', () => {
+  let extensionUri: vscode.Uri;
+  let registration: vscode.Disposable | undefined;
+  let runId: string;
+  let panel: RunDetailsPanel;
+  const opened: RunDetailsPanel[] = [];
+
+  before(async () => {
+    await activateExtension();
+    extensionUri = vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri;
+    // Until src/extension.ts registers the command, register it here from the transpiled module.
+    if (!(await vscode.commands.getCommands(true)).includes('mlw.openRunDetails')) {
+      registration = vscode.commands.registerCommand('mlw.openRunDetails', (arg?: unknown) => openRunDetails(extensionUri, arg));
+    }
+  });
+
+  after(() => {
+    for (const p of opened) p.dispose();
+    registration?.dispose();
+  });
+
+  it('follows a run live, then shows its params, metrics, outputs and lineage, with a sparkline per metric', async () => {
+    const uri = await openScript('scripts/metrics.py');
+    runId = runIdOf(await vscode.commands.executeCommand('mlw.runAsExperiment', uri));
+    panel = await openDetails(runId);
+    opened.push(panel);
+    await waitForState(panel, 'a live state of the running run', (s) => s.summary.status === 'Running', WEBVIEW_TIMEOUT_MS);
+    assert.equal(panel.panel.title, `Run ${runId.slice(-4)} — scripts/metrics.py`);
+
+    await waitForEnd(runId);
+    // What a script writes to $MLW_OUTPUTS, plus a link leading out of the folder (which must never be offered).
+    const outputs = store().paths(runId).outputs;
+    fs.mkdirSync(path.join(outputs, 'plots'), { recursive: true });
+    fs.writeFileSync(path.join(outputs, 'report.txt'), 'accuracy 0.9\n');
+    fs.writeFileSync(path.join(outputs, 'plots', 'curve.csv'), 'step,loss\n0,1\n');
+    fs.symlinkSync('../run.json', path.join(outputs, 'leak.txt'));
+
+    // No command refreshes the panel: the file watcher has to see the record and the new outputs.
+    const state = await waitForState(panel, 'the final state with the outputs', (s) => s.summary.terminal && s.outputs.length === 2);
+    assert.equal(state.summary.status, 'Completed', state.summary.reason);
+    assert.equal(state.summary.exitCode, 0);
+    assert.equal(state.summary.script, 'scripts/metrics.py');
+    assert.ok(state.summary.startedAt && state.summary.endedAt);
+    assert.deepEqual(state.timeline.map((e) => e.label), ['Created', 'Started', 'Ended']);
+    assert.deepEqual(state.params, [{ name: 'lr', value: '0.1' }, { name: 'layers', value: '3' }]);
+    assert.deepEqual(state.tags, [{ name: 'stage', value: 'test' }]);
+    const metrics = Object.fromEntries(state.metrics.map((m) => [m.name, m]));
+    assert.deepEqual(Object.keys(metrics), ['loss', 'accuracy']);
+    assert.equal(metrics.loss.last, 1 / 3);
+    assert.equal(metrics.loss.min, 1 / 3);
+    assert.equal(metrics.loss.max, 1);
+    assert.equal(metrics.loss.points, 3);
+    assert.deepEqual(metrics.loss.series.map((p) => p.x), [0, 1, 2]);
+    assert.equal(metrics.accuracy.last, 0.9);
+    assert.equal(metrics.accuracy.goal, 'max');
+    assert.equal(metrics.accuracy.best, 0.9);
+    assert.deepEqual(state.outputs.map((o) => o.path), ['plots/curve.csv', 'report.txt']);
+    assert.deepEqual(state.skippedOutputs.map((s) => s.path), ['leak.txt']);
+    assert.match(state.git?.commit ?? '', /^[0-9a-f]{7,40}$/);
+    assert.equal(state.git?.branch, 'main');
+    assert.ok(state.environment?.imageTag, 'the environment image is shown');
+    assert.ok(state.hasLogs);
+
+    // The webview drew one sparkline per metric with Vega under the strict CSP (no eval): proof of the round trip.
+    const rendered = await waitForRender(panel);
+    assert.equal(rendered.sparklines, 2);
+    assert.deepEqual(rendered.errors ?? [], []);
+  });
+
+  it('serves the page under a strict CSP with local resources only', () => {
+    const html = panel.html;
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline/);
+    // The only sources besides the nonce are the webview's own resource origin (cspSource), never the network.
+    assert.doesNotMatch(csp.split(panel.panel.webview.cspSource).join(''), /https?:|\*/);
+    const nonce = /'nonce-([A-Za-z0-9]+)'/.exec(csp)?.[1];
+    assert.ok(html.includes(`<script nonce="${nonce}"`), 'the script carries the nonce');
+    const roots = panel.panel.webview.options.localResourceRoots ?? [];
+    assert.deepEqual(roots.map((r) => r.path), [vscode.Uri.joinPath(extensionUri, 'dist', 'webviews').path]);
+  });
+
+  it('opens a listed output from the webview and refuses anything else', async () => {
+    const clicked = nextHandled(panel, (h) => h.intent?.type === 'openOutput');
+    await panel.postTest({ type: 'test:click', testId: 'open-output:report.txt' });
+    const handled = await clicked;
+    assert.equal(handled.outcome, 'done', handled.detail);
+    assert.deepEqual(handled.intent, { type: 'openOutput', path: 'report.txt' });
+    const report = path.join(store().paths(runId).outputs, 'report.txt');
+    await waitFor('report.txt to open', async () => (activeEditorPath() && fs.realpathSync(activeEditorPath()!) === fs.realpathSync(report) ? true : undefined), WEBVIEW_TIMEOUT_MS);
+
+    await showPanel(panel);
+    const refusals: [unknown, HandledMessage['outcome']][] = [
+      [{ type: 'openOutput', path: '../run.json' }, 'refused'],
+      [{ type: 'revealOutput', path: '../run.json' }, 'refused'],
+      [{ type: 'openOutput', path: 'leak.txt' }, 'refused'], // a link leading outside: not listed
+      [{ type: 'openOutput', path: '/etc/passwd' }, 'refused'],
+      [{ type: 'openRun', id: '20000101-000000-0000' }, 'refused'], // not the run's parent
+      [{ type: 'openFile', which: '../../run.json' }, 'invalid'],
+      [{ type: 'openOutput', path: 42 }, 'invalid'],
+      [{ type: 'runShell', command: 'rm -rf /' }, 'invalid'],
+    ];
+    for (const [message, outcome] of refusals) {
+      const h = await postFromWebview(panel, message);
+      assert.equal(h.outcome, outcome, `${JSON.stringify(message)}: ${h.detail}`);
+    }
+    assert.notEqual(activeEditorPath(), store().paths(runId).record, 'run.json was not opened');
+    assert.ok(panel.panel.visible, 'nothing replaced the panel');
+  });
+
+  it('opens the logs and shows the code diff from their buttons', async () => {
+    const logs = nextHandled(panel, (h) => h.intent?.type === 'openFile');
+    await panel.postTest({ type: 'test:click', testId: 'open-logs' });
+    assert.equal((await logs).outcome, 'done');
+    await waitFor('logs.txt to open', async () => (activeEditorPath() === store().paths(runId).logs ? true : undefined), WEBVIEW_TIMEOUT_MS);
+
+    await showPanel(panel);
+    const diff = nextHandled(panel, (h) => h.intent?.type === 'showDiff');
+    await panel.postTest({ type: 'test:click', testId: 'show-diff' });
+    assert.equal((await diff).outcome, 'done', (await diff).detail);
+    // The diff command may be asking which file to compare; leave no quick pick open for the next tests.
+    await new Promise((r) => setTimeout(r, 500));
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+  });
+
+  it("links a rerun to its parent and opens the parent's details from the link", async () => {
+    const childId = runIdOf(await vscode.commands.executeCommand('mlw.rerun', runId));
+    await waitForEnd(childId);
+    const child = await openDetails(childId);
+    opened.push(child);
+    assert.notEqual(child, panel, 'one panel per run');
+    await waitForState(child, 'the rerun state', (s) => s.summary.terminal && s.summary.parentId === runId, WEBVIEW_TIMEOUT_MS);
+    await waitForRender(child);
+    assert.equal(child.lastRendered?.sparklines, 2);
+
+    const clicked = nextHandled(child, (h) => h.intent?.type === 'openRun');
+    await child.postTest({ type: 'test:click', testId: `open-run:${runId}` });
+    assert.equal((await clicked).outcome, 'done', (await clicked).detail);
+    await waitFor('the parent panel to be active', async () => (panel.panel.active ? true : undefined), WEBVIEW_TIMEOUT_MS);
+    assert.equal(await openDetails(runId), panel, 'createOrShow reveals the existing panel');
+  });
+
+  it('restores a panel from the state its webview saved (window reload)', async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const bogus = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, 'restored', vscode.ViewColumn.Active);
+    assert.equal(RunDetailsPanel.revive(bogus, extensionUri, { runId: '20000101-000000-dead', folder: folder.uri.toString() }), undefined, 'an unknown run is not restored');
+    RunDetailsPanel.current(runId)?.dispose(); // only there when this test registered the command itself
+    const restoredPanel = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, 'restored', vscode.ViewColumn.Active);
+    // This copy of the module has no panel for the run yet (the extension's copy does), as after a reload.
+    const restored = RunDetailsPanel.revive(restoredPanel, extensionUri, { runId, folder: folder.uri.toString() });
+    assert.ok(restored, 'the saved run is restored');
+    opened.push(restored);
+    await waitForState(restored, 'the restored state', (s) => s.runId === runId && s.summary.terminal, WEBVIEW_TIMEOUT_MS);
+    assert.equal((await waitForRender(restored)).sparklines, 2);
+    assert.equal(restored.panel.title, `Run ${runId.slice(-4)} — scripts/metrics.py`);
+  });
+});
