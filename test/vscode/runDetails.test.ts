@@ -61,10 +61,11 @@ async function postFromWebview(panel: RunDetailsPanel, message: unknown): Promis
 }
 
 async function showPanel(panel: RunDetailsPanel): Promise<void> {
+  if (panel.panel.visible) return;
+  const before = panel.stateVersion;
   panel.panel.reveal(vscode.ViewColumn.Active);
-  // Hidden webviews are torn down; shown again, the page says ready and gets the full state anew.
-  await waitFor('the panel to be visible', async () => (panel.panel.visible ? true : undefined), WEBVIEW_TIMEOUT_MS);
-  await waitForRender(panel);
+  // Hidden webviews are torn down; shown again, the page says ready and gets the full state anew (a new version).
+  await waitFor('the panel to render again', async () => (panel.panel.visible && (panel.lastRendered?.version ?? 0) > before ? true : undefined), WEBVIEW_TIMEOUT_MS);
 }
 
 function activeEditorPath(): string | undefined {

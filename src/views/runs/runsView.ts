@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import { connectDocker } from '../../runner/docker';
+import { watchRunContainers } from '../../runner/dockerEvents';
+import { readSettings } from '../settings';
 import { RunFilter, describeFilter, isFilterActive } from './runFilter';
 import { GroupBy, RunsNode, RunsTreeProvider } from './runsTree';
 
@@ -7,7 +10,8 @@ const TICK_MS = 1000;
 
 /**
  * Owns the Runs tree view and decides when it refreshes: on store changes (this window's runs), on run.json
- * changes from other processes (file watcher), debounced, and only while the view is visible (a hidden view
+ * changes from other processes (file watcher), on Docker events of run containers, debounced, and only while
+ * the view is visible (a hidden view
  * is marked stale and refreshed when shown). Durations of running runs tick once a second while visible;
  * with nothing running there is no timer at all.
  */
@@ -18,6 +22,8 @@ export class RunsView implements vscode.Disposable {
   private stale = false;
   private debounce: NodeJS.Timeout | undefined;
   private tick: NodeJS.Timeout | undefined;
+  private stopEvents: (() => void) | undefined;
+  private subscribing = false;
   private readonly refreshed = new vscode.EventEmitter<void>();
   /** Fires after each refresh the view really did (tests wait on it). */
   readonly onDidRefresh = this.refreshed.event;
@@ -36,10 +42,35 @@ export class RunsView implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlw.primaryMetric') && this.schedule()),
       this.view.onDidChangeVisibility((e) => {
-        if (e.visible && this.stale) this.refreshNow();
+        if (e.visible) {
+          void this.followDockerEvents();
+          if (this.stale) this.refreshNow();
+        } else {
+          this.stopEvents?.();
+          this.stopEvents = undefined;
+        }
       }),
     );
     void this.applyContext();
+    if (this.view.visible) void this.followDockerEvents();
+  }
+
+  /**
+   * Container start/die/oom events of runs, while the view is visible: they reach the tree even for runs
+   * another process follows (or nobody does). Docker being absent is not an error here: the view still
+   * refreshes from the store and tries again next time it is shown.
+   */
+  private async followDockerEvents(): Promise<void> {
+    if (this.stopEvents || this.subscribing) return;
+    this.subscribing = true;
+    try {
+      const docker = connectDocker(readSettings(vscode.workspace.workspaceFolders?.[0]?.uri).dockerHost);
+      this.stopEvents = await watchRunContainers(docker, () => this.schedule(), () => (this.stopEvents = undefined));
+    } catch {
+      this.stopEvents = undefined;
+    } finally {
+      this.subscribing = false;
+    }
   }
 
   /** Debounced refresh, or a stale mark while hidden. */
@@ -91,6 +122,7 @@ export class RunsView implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.stopEvents?.();
     clearTimeout(this.debounce);
     clearTimeout(this.tick);
     this.refreshed.dispose();
