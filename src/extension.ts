@@ -8,6 +8,7 @@ import { RunStatusBar } from './views/runStatusBar';
 import { restoreSnapshot, showSnapshotDiff } from './views/snapshotCommands';
 import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
 import { RunsView } from './views/runs/runsView';
+import { RunDetailsPanel, openRunDetails } from './views/runDetailsPanel';
 
 /** Composition root: owns every service; activation only wires things up (no Docker or disk work here). */
 class Workbench implements vscode.Disposable {
@@ -15,7 +16,7 @@ class Workbench implements vscode.Disposable {
   readonly runs: RunService;
   readonly runsView: RunsView;
 
-  constructor(extensionPath: string) {
+  constructor(extensionPath: string, extensionUri: vscode.Uri) {
     const output = this.own(new RunOutput());
     const statusBar = this.own(new RunStatusBar());
     this.runs = this.own(new RunService(output, statusBar, path.join(extensionPath, 'python')));
@@ -29,7 +30,11 @@ class Workbench implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.showSnapshotDiff, (run?: unknown, file?: string) => showSnapshotDiff(run, file)),
       vscode.commands.registerCommand(Commands.restoreSnapshot, (run?: unknown, confirmed?: boolean) => restoreSnapshot(run, confirmed === true)),
       vscode.commands.registerCommand(Commands.showLogs, () => output.channel.show()),
+      vscode.commands.registerCommand(Commands.openRunDetails, (run?: unknown) => openRunDetails(extensionUri, run)),
+      RunDetailsPanel.registerSerializer(extensionUri),
+      RunDetailsPanel.followRunEvents(this.runs.onDidChangeRun),
     );
+    RunDetailsPanel.log = output.channel;
     const view = (this.runsView = this.own(new RunsView(output.channel, this.runs.onDidChangeRun)));
     this.own(
       new RunLogDocuments(),
@@ -73,7 +78,7 @@ export interface WorkbenchApi {
 }
 
 export function activate(context: vscode.ExtensionContext): WorkbenchApi {
-  const workbench = new Workbench(context.extensionPath);
+  const workbench = new Workbench(context.extensionPath, context.extensionUri);
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());

@@ -59,8 +59,6 @@ export function newestFirst(a: Pick<RunSummary, 'id' | 'createdAt'>, b: Pick<Run
 const COMPACT_MIN_LINES = 1000;
 /** …and for this many lines per live run: each run writes ~10 updates, so the journal is rewritten every few runs' worth. */
 const COMPACT_LINES_PER_RUN = 2;
-/** Below the 512 KiB Node writes in one call, so one batch is one write(2) and cannot interleave with another process's line. */
-const APPEND_BATCH_BYTES = 256 * 1024;
 /** A compaction lock older than this was left by a process that died while compacting. */
 const STALE_LOCK_MS = 60_000;
 /** Run files read at once when many are missing from the index (a rebuild): enough to keep the disk busy. */
@@ -109,11 +107,15 @@ interface Journal {
   tail: Buffer;
 }
 
+/**
+ * What this process has read of each index file, shared by every RunIndex of that file (a view may make a new
+ * RunStore per refresh): a refresh reads only what was appended since, and listings of one file take turns.
+ */
+const readers = new Map<string, { journal?: Journal; chain: Promise<unknown> }>();
+
 export class RunIndex {
   readonly file: string;
-  /** Kept between list() calls so a refresh reads only what was appended since. */
-  private journal?: Journal;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly reader: { journal?: Journal; chain: Promise<unknown> };
 
   constructor(
     readonly runsDir: string,
@@ -121,19 +123,32 @@ export class RunIndex {
     private readonly readRun: (id: string) => Promise<RunRecord | undefined>,
   ) {
     this.file = path.join(path.dirname(runsDir), INDEX_FILE);
+    let reader = readers.get(this.file);
+    if (!reader) readers.set(this.file, (reader = { chain: Promise.resolve() }));
+    this.reader = reader;
   }
 
   /** Journals the record's current summary (after its run.json was written). */
-  async record(run: RunRecord): Promise<void> {
-    await this.append([runLine(summarize(run))]);
+  record(run: RunRecord): Promise<void> {
+    return this.journalOrDrop([runLine(summarize(run))]);
   }
 
   /** Journals that a run was deleted (after its folder was removed). */
-  async forget(id: string): Promise<void> {
-    await this.append([JSON.stringify({ v: INDEX_VERSION, deleted: id })]).catch((err: NodeJS.ErrnoException) => {
-      // No .mlw folder: there is no index to keep up to date.
-      if (err.code !== 'ENOENT') throw err;
-    });
+  forget(id: string): Promise<void> {
+    return this.journalOrDrop([JSON.stringify({ v: INDEX_VERSION, deleted: id })]);
+  }
+
+  /**
+   * A write of the run itself must not fail for its cache (an index.jsonl left read-only by `sudo mlw`, a full
+   * disk), but the index must not stay wrong either: a line that cannot be written takes the index with it,
+   * and the next listing rebuilds it from the run folders.
+   */
+  private async journalOrDrop(lines: string[]): Promise<void> {
+    try {
+      await this.appendRaw(Buffer.from(lines.join('\n')));
+    } catch {
+      await fs.promises.rm(this.file, { force: true }).catch(() => undefined);
+    }
   }
 
   /**
@@ -144,8 +159,8 @@ export class RunIndex {
    * The returned objects are shared with later calls: treat them as read-only.
    */
   list(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
-    const next = this.chain.then(() => this.listNow(onError));
-    this.chain = next.catch(() => undefined);
+    const next = this.reader.chain.then(() => this.listNow(onError));
+    this.reader.chain = next.catch(() => undefined);
     return next;
   }
 
@@ -201,8 +216,8 @@ export class RunIndex {
   /** Brings the journal read so far up to date with the file's content (all of it if the file was replaced). */
   private async read(handle: fs.promises.FileHandle): Promise<Journal> {
     const st = await handle.stat();
-    let j = this.journal;
-    this.journal = undefined; // until it is consistent again
+    let j = this.reader.journal;
+    this.reader.journal = undefined; // until it is consistent again
     let bytes = j && j.dev === st.dev && j.ino === st.ino ? await readAfter(handle, j, st.size) : undefined;
     if (!j || bytes === undefined) {
       j = { ...emptyJournal(), dev: st.dev, ino: st.ino };
@@ -225,7 +240,7 @@ export class RunIndex {
       const read = end >= TAIL_CHECK_BYTES ? bytes.subarray(0, end) : Buffer.concat([j.tail, bytes.subarray(0, end)]);
       j.tail = Buffer.from(read.subarray(Math.max(0, read.length - TAIL_CHECK_BYTES)));
     }
-    this.journal = j;
+    this.reader.journal = j;
     return j;
   }
 
@@ -234,13 +249,13 @@ export class RunIndex {
     const lines = journal.lines + changed.length;
     const bloated = lines > COMPACT_MIN_LINES && lines > COMPACT_LINES_PER_RUN * summaries.length;
     if ((bloated || journal.malformed > 0) && (await this.compact(handle, journal.offset, summaries))) return;
-    if (changed.length) await this.append(changed.map(runLine));
+    if (changed.length) await this.appendRaw(Buffer.from(changed.map(runLine).join('\n')));
   }
 
   /**
    * Replaces the journal with one line per live run. Lines other processes append meanwhile must survive: an
    * append that reached the old file before the check below is copied over here; one that reached it after the
-   * rename is re-appended by its writer (see appendOnce), so none is lost. One compaction at a time, by lock
+   * rename is re-appended by its writer (see appendRaw), so none is lost. One compaction at a time, by lock
    * file: two would each replace the file, and the second would drop lines appended to the first's.
    */
   private async compact(handle: fs.promises.FileHandle, readUpTo: number, summaries: RunSummary[]): Promise<boolean> {
@@ -254,30 +269,16 @@ export class RunIndex {
       if (size > readUpTo) await this.appendRaw(await readRange(handle, readUpTo, size));
       return true;
     } finally {
-      this.journal = undefined;
+      this.reader.journal = undefined;
       await fs.promises.rm(lock, { force: true });
     }
   }
 
-  private async append(lines: string[]): Promise<void> {
-    let batch: string[] = [];
-    let bytes = 0;
-    for (const line of lines) {
-      if (batch.length && bytes + line.length > APPEND_BATCH_BYTES) {
-        await this.appendRaw(Buffer.from(batch.join('\n')));
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(line);
-      bytes += line.length + 1;
-    }
-    if (batch.length) await this.appendRaw(Buffer.from(batch.join('\n')));
-  }
-
   /**
-   * Appends complete lines as one write. The leading newline ends a line torn by a writer that was killed
-   * mid-write, so this entry is not glued to it. If a compaction replaced the file while we wrote, the entry
-   * may have gone to the old file after the compactor copied its tail: write it again to the new one.
+   * Appends complete lines with one write(2) (O_APPEND: on a local filesystem the kernel puts each write whole at the end, so lines
+   * of concurrent writers never interleave). The leading newline ends a line torn by a writer that was killed
+   * mid-write, so these lines are not glued to it. If a compaction replaced the file while we wrote, they may
+   * have gone to the old file after the compactor copied its tail: write them again to the new one.
    */
   private async appendRaw(lines: Buffer): Promise<void> {
     const data = Buffer.concat([Buffer.from('\n'), lines, Buffer.from('\n')]);
@@ -290,6 +291,7 @@ export class RunIndex {
         await handle.close();
       }
     }
+    throw new Error(`${this.file} was replaced during each of 5 appends`);
   }
 }
 

@@ -7,6 +7,7 @@ export const Commands = {
   rerun: 'mlw.rerun',
   restoreSnapshot: 'mlw.restoreSnapshot',
   showSnapshotDiff: 'mlw.showSnapshotDiff',
+  openRunDetails: 'mlw.openRunDetails',
 } as const;
 
 export const ContextKeys = {

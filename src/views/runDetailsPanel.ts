@@ -112,13 +112,25 @@ export class RunDetailsPanel implements vscode.Disposable {
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown): RunDetailsPanel | undefined {
     const saved = parseWebviewState(state);
     const folder = saved && vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === saved.folder);
-    if (!saved || !folder || RunDetailsPanel.panels.has(saved.runId) || !fs.existsSync(new RunStore(folder.uri.fsPath).paths(saved.runId).record)) {
-      RunDetailsPanel.log.info(`not restoring a run details panel: ${saved ? `run ${saved.runId} is not in this workspace` : 'no saved state'}`);
+    const why = !saved ? 'no saved state'
+      : !folder || !fs.existsSync(new RunStore(folder.uri.fsPath).paths(saved.runId).record) ? `run ${saved.runId} is not in this workspace`
+      : RunDetailsPanel.panels.has(saved.runId) ? `run ${saved.runId} already has a panel`
+      : undefined;
+    if (why || !saved || !folder) {
+      RunDetailsPanel.log.info(`not restoring a run details panel: ${why}`);
       panel.dispose();
       return undefined;
     }
     panel.webview.options = RunDetailsPanel.webviewOptions(extensionUri);
     return new RunDetailsPanel(panel, extensionUri, folder, saved.runId);
+  }
+
+  /**
+   * Refreshes the panel of each run this window's runner reports on (RunService.onDidChangeRun), sooner than
+   * the file watcher would. Optional: the watcher and the live poll follow runs of any process without it.
+   */
+  static followRunEvents(onDidChangeRun: vscode.Event<RunRecord>): vscode.Disposable {
+    return onDidChangeRun((run) => RunDetailsPanel.panels.get(run.id)?.scheduleRefresh());
   }
 
   static current(runId: string): RunDetailsPanel | undefined {
@@ -190,12 +202,6 @@ export class RunDetailsPanel implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(pattern);
     const onChange = () => this.scheduleRefresh();
     this.disposables.push(watcher, watcher.onDidChange(onChange), watcher.onDidCreate(onChange), watcher.onDidDelete(onChange));
-    // The store emits 'changed' after each write it makes in this process.
-    const onStore = (run: RunRecord) => {
-      if (run.id === this.runId) this.scheduleRefresh();
-    };
-    this.store.on('changed', onStore);
-    this.disposables.push({ dispose: () => this.store.off('changed', onStore) });
   }
 
   /** Debounced: a burst of file events (a run writing its record and events) makes one refresh. */
@@ -291,7 +297,6 @@ export class RunDetailsPanel implements vscode.Disposable {
   }
 
   private async receive(raw: unknown): Promise<void> {
-    require('fs').appendFileSync('/tmp/rd-debug.log', `${new Date().toISOString()} recv ${JSON.stringify(raw).slice(0, 200)}\n`);
     const intent = parseFromWebview(raw);
     if (!intent) {
       const detail = `ignored an invalid message from the run details webview: ${JSON.stringify(raw)?.slice(0, 200)}`;
@@ -335,9 +340,7 @@ export class RunDetailsPanel implements vscode.Disposable {
         if (!listed.some((o) => o.rel === intent.path)) return `"${intent.path}" is not one of the outputs of run ${this.runId}.`;
         const uri = vscode.Uri.file(await resolveOutputPath(paths.outputs, intent.path));
         if (intent.type === 'openOutput') {
-          require('fs').appendFileSync('/tmp/rd-debug.log', `open ${uri}\n`);
           await vscode.commands.executeCommand('vscode.open', uri);
-          require('fs').appendFileSync('/tmp/rd-debug.log', `opened ${uri}\n`);
         } else {
           const commands = await vscode.commands.getCommands(true);
           // revealFileInOS is desktop only; in a browser (code-server) show it in the Explorer instead.

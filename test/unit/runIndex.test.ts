@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUN_SCHEMA_VERSION, RunRecord, RunStatus, newRunId } from '../../src/model/run';
@@ -77,7 +79,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     assert.deepEqual(deleted, [a.id]);
     assert.ok(!fs.existsSync(store.paths(a.id).dir));
     assert.deepEqual((await store.listSummaries()).map((s) => s.id), [b.id]);
-    assert.deepEqual((await new RunStore(root).listSummaries()).map((s) => s.id), [b.id], 'a fresh store agrees');
+    assert.equal(coldListing(root).digest, digest(await expected(store)), 'another process agrees');
     assert.match(indexLines(root).at(-1)!, new RegExp(`"deleted":"${a.id}"`));
   });
 
@@ -106,7 +108,59 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     for (const line of lines) JSON.parse(line);
     const want = await expected(store);
     assert.equal(want.length, 120);
-    assert.deepEqual(await new RunStore(root).listSummaries(), want);
+    assert.deepEqual(await store.listSummaries(), want);
+    assert.equal(coldListing(root).digest, digest(want), 'another process agrees');
+  });
+
+  it('loses nothing when two processes write at once', async () => {
+    await store.create(record({ status: 'Completed' })); // the index exists, as it will after the first run
+    const writer = (n: number) => `
+      const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runStore'))});
+      const store = new RunStore(${JSON.stringify(root)});
+      (async () => {
+        for (let i = 0; i < 100; i++) {
+          const created = new Date(Date.UTC(2026, 1, 1) + i * 1000 + ${n} * 500);
+          const id = created.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15) + '-${n}${n}${n}' + (i % 10);
+          await store.create({ schemaVersion: 1, id, script: 'p${n}.py', args: [], status: 'Queued', createdAt: created.toISOString() });
+          await store.update(id, { status: 'Completed', exitCode: 0, metrics: { i }, args: ['x'.repeat(i * 30)] });
+        }
+      })();`;
+    const run = (n: number) => new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', writer(n)], { stdio: 'inherit' }).on('exit', resolve));
+    assert.deepEqual(await Promise.all([run(1), run(2)]), [0, 0]);
+    const lines = indexLines(root);
+    assert.equal(lines.length, 1 + 2 * 200);
+    for (const line of lines) JSON.parse(line);
+    const want = await expected(store);
+    assert.equal(want.length, 201);
+    assert.deepEqual(await store.listSummaries(), want);
+  });
+
+  it('drops the index rather than fail a write or keep a stale index when a line cannot be journaled', async () => {
+    const r = await store.create(record({ status: 'Completed' }));
+    await store.listSummaries();
+    const file = path.join(root, '.mlw', INDEX_FILE);
+    // An index that cannot be appended to (a symlink to nowhere stands in for a read-only file: tests run as root).
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(root, 'nowhere', 'index.jsonl'), file);
+    await store.update(r.id, { name: 'renamed' });
+    assert.equal(fs.lstatSync(file, { throwIfNoEntry: false }), undefined, 'the index is gone');
+    assert.equal((await store.listSummaries())[0].name, 'renamed');
+    assert.equal(indexLines(root).length, 1, 'rebuilt');
+  });
+
+  it('compacts under a lock: a held lock defers it, a stale one (its process died) is taken over', async () => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push(await store.create(record({ status: 'Completed' })));
+    const file = path.join(root, '.mlw', INDEX_FILE);
+    fs.appendFileSync(file, 'not json\n');
+    fs.writeFileSync(`${file}.lock`, '');
+    assert.deepEqual(await store.listSummaries(), await expected(store));
+    assert.equal(indexLines(root).length, 6, 'not compacted while another process holds the lock');
+    const old = new Date(Date.now() - 5 * 60_000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    assert.deepEqual(await store.listSummaries(), await expected(store));
+    assert.equal(indexLines(root).length, 5);
+    assert.ok(!fs.existsSync(`${file}.lock`));
   });
 
   it('skips a torn last line, and the next write is not glued to it', async () => {
@@ -114,12 +168,12 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     const file = path.join(root, '.mlw', INDEX_FILE);
     // A writer killed mid-line.
     fs.appendFileSync(file, `\n{"v":1,"run":{"id":"${a.id}","script":"torn.py","ar`);
-    const fresh = new RunStore(root);
-    assert.deepEqual(await fresh.listSummaries(), await expected(store));
+    assert.deepEqual(await store.listSummaries(), await expected(store));
     const b = await store.create(record({ status: 'Completed' }));
     await store.update(a.id, { name: 'after the tear' });
-    assert.deepEqual(await fresh.listSummaries(), await expected(store), 'the store that read the torn line sees later lines');
-    assert.deepEqual((await new RunStore(root).listSummaries()).map((s) => [s.id, s.name]), [[b.id, undefined], [a.id, 'after the tear']]);
+    // Read on from where the torn line started.
+    assert.deepEqual((await store.listSummaries()).map((s) => [s.id, s.name]), [[b.id, undefined], [a.id, 'after the tear']]);
+    assert.equal(coldListing(root).digest, digest(await expected(store)), 'another process agrees');
   });
 
   it('rebuilds a deleted index, identical to before', async () => {
@@ -127,11 +181,11 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
       const r = await store.create(record());
       await store.update(r.id, { status: i % 2 ? 'Completed' : 'Failed', exitCode: i % 2 ? 0 : 1, metrics: { i } });
     }
-    const before = await new RunStore(root).listSummaries();
+    const before = await store.listSummaries();
     fs.rmSync(path.join(root, '.mlw', INDEX_FILE));
     assert.deepEqual(await store.listSummaries(), before);
     assert.equal(indexLines(root).length, 20, 'rebuilt with one line per run');
-    assert.deepEqual(await new RunStore(root).listSummaries(), before);
+    assert.equal(coldListing(root).digest, digest(before), 'another process agrees');
   });
 
   it('survives a damaged index: garbage lines are skipped and the file is rewritten clean', async () => {
@@ -140,7 +194,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     const file = path.join(root, '.mlw', INDEX_FILE);
     const good = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, '\u0000\u0000garbage\n{"v":1,"run":{"id":"../../x"}}\n[1,2]\n' + good.slice(0, good.length / 2) + '\n' + 'not json\n');
-    assert.deepEqual(await new RunStore(root).listSummaries(), await expected(store));
+    assert.equal(coldListing(root).digest, digest(await expected(store)), 'another process agrees');
     for (const line of indexLines(root)) assert.ok(JSON.parse(line).run, line);
     assert.equal(indexLines(root).length, 5);
   });
@@ -156,7 +210,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     fs.rmSync(elsewhere.workspaceRoot, { recursive: true, force: true });
     fs.rmSync(store.paths(a.id).dir, { recursive: true });
     assert.deepEqual((await store.listSummaries()).map((s) => s.id), [c.id, b.id]);
-    assert.deepEqual(await new RunStore(root).listSummaries(), await expected(store));
+    assert.equal(coldListing(root).digest, digest(await expected(store)), 'another process agrees');
   });
 
   it('follows a record changed behind its back while the index shows the run not yet ended', async () => {
@@ -195,7 +249,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     const want = await expected(store);
     assert.deepEqual(await store.listSummaries(), want);
     assert.equal(indexLines(root).length, 10);
-    assert.deepEqual(await new RunStore(root).listSummaries(), want);
+    assert.equal(coldListing(root).digest, digest(want), 'another process agrees');
     assert.deepEqual(fs.readdirSync(path.join(root, '.mlw')).sort(), ['.gitignore', INDEX_FILE, 'runs'], 'no lock or temp file left');
   });
 
@@ -218,23 +272,39 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     }
     await writes;
     assert.ok(compactions > 5, `only ${compactions} compactions overlapped the writes`);
-    assert.deepEqual(await new RunStore(root).listSummaries(), await expected(store));
+    assert.equal(coldListing(root).digest, digest(await expected(store)), 'another process agrees');
   });
 
   it('lists 10,000 runs from the index quickly', async function () {
     this.timeout(300_000);
     generateRuns(root, 10_000);
-    let t = performance.now();
+    const t = performance.now();
     const built = await store.listSummaries();
     const buildMs = performance.now() - t;
     assert.equal(built.length, 10_000);
-    t = performance.now();
-    const listed = await new RunStore(root).listSummaries();
-    const listMs = performance.now() - t;
-    console.log(`      10,000 runs: index built in ${buildMs.toFixed(0)} ms, listed by a fresh store in ${listMs.toFixed(0)} ms (target ≤ 300 ms)`);
-    assert.deepEqual(listed, built);
-    assert.equal(listed[0].createdAt, '2025-01-07T22:39:00.000Z');
+    assert.equal(built[0].createdAt, '2025-01-07T22:39:00.000Z');
+    // In a new process: this one has the index read already (see RunIndex's readers).
+    const cold = coldListing(root);
+    console.log(`      10,000 runs: index built in ${buildMs.toFixed(0)} ms, listed by a new process in ${cold.ms.toFixed(0)} ms (target ≤ 300 ms)`);
+    assert.equal(cold.digest, digest(built));
     // Generous: the target is 300 ms, but a loaded 2-core VM must not make this flaky.
-    assert.ok(listMs < 1500, `listSummaries took ${listMs.toFixed(0)} ms`);
+    assert.ok(cold.ms < 1500, `listSummaries took ${cold.ms.toFixed(0)} ms`);
   });
 });
+
+function digest(summaries: RunSummary[]): string {
+  return createHash('sha256').update(JSON.stringify(summaries)).digest('hex');
+}
+
+/** listSummaries() of a fresh RunStore in a new node process, timed there (node's own start-up excluded). */
+function coldListing(root: string): { ms: number; digest: string } {
+  const script = `
+    const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runStore'))});
+    const t = performance.now();
+    new RunStore(${JSON.stringify(root)}).listSummaries().then((s) => {
+      const ms = performance.now() - t;
+      const digest = require('node:crypto').createHash('sha256').update(JSON.stringify(s)).digest('hex');
+      process.stdout.write(JSON.stringify({ ms, digest }));
+    });`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { ms: number; digest: string };
+}

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
-import { HandledMessage, RunDetailsPanel, openRunDetails } from '../../src/views/runDetailsPanel';
+import { HandledMessage, RunDetailsPanel } from '../../src/views/runDetailsPanel';
 import type { RunDetailsState } from '../../src/views/protocol/runDetails';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
 
@@ -75,7 +75,6 @@ function activeEditorPath(): string | undefined {
 
 describe('Run details webview (real VS Code, real Docker)', () => {
   let extensionUri: vscode.Uri;
-  let registration: vscode.Disposable | undefined;
   let runId: string;
   let panel: RunDetailsPanel;
   const opened: RunDetailsPanel[] = [];
@@ -83,15 +82,12 @@ describe('Run details webview (real VS Code, real Docker)', () => {
   before(async () => {
     await activateExtension();
     extensionUri = vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri;
-    // Until src/extension.ts registers the command, register it here from the transpiled module.
-    if (!(await vscode.commands.getCommands(true)).includes('mlw.openRunDetails')) {
-      registration = vscode.commands.registerCommand('mlw.openRunDetails', (arg?: unknown) => openRunDetails(extensionUri, arg));
-    }
+    assert.ok((await vscode.commands.getCommands(true)).includes('mlw.openRunDetails'), 'the extension registers mlw.openRunDetails');
   });
 
-  after(() => {
+  after(async () => {
     for (const p of opened) p.dispose();
-    registration?.dispose();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('follows a run live, then shows its params, metrics, outputs and lineage, with a sparkline per metric', async () => {

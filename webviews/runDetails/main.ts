@@ -115,7 +115,8 @@ function renderSummary(state: RunDetailsState): HTMLElement {
   rows.push(['Created', formatDate(s.createdAt)]);
   rows.push(['Started', formatDate(s.startedAt)]);
   rows.push(['Ended', s.endedAt ? formatDate(s.endedAt) : s.terminal ? '—' : 'still running']);
-  rows.push(['Duration', h('span', { testId: 'duration' }, s.duration || '—')]);
+  const live = !s.terminal && s.startedAt ? formatDuration(Date.now() - Date.parse(s.startedAt)) : '';
+  rows.push(['Duration', h('span', { testId: 'duration' }, s.duration || live || '—')]);
   if (s.exitCode !== undefined) rows.push(['Exit code', String(s.exitCode)]);
   if (s.parentId) {
     const parentId = s.parentId;

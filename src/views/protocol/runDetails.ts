@@ -60,6 +60,7 @@ export interface RunDetailsState {
     createdAt: string;
     startedAt?: string;
     endedAt?: string;
+    /** Only once the run ended (the webview counts a live run's duration up from startedAt). */
     durationMs?: number;
     duration: string;
     exitCode?: number;

@@ -20,7 +20,6 @@ export interface RunDetailsExtra {
   /** Whether the environment file is in the run's snapshot (so it can be opened). */
   environmentFileAvailable: boolean;
   skippedOutputs?: { path: string; reason: string }[];
-  now?: Date;
   maxPoints?: number;
 }
 
@@ -125,7 +124,9 @@ export function buildRunDetailsState(run: RunRecord, tracking: TrackingData, out
   const tags = new Map<string, string>(entries(run.tags));
   for (const [name, value] of entries(tracking.tags)) tags.set(name, value);
 
-  const ms = durationMs(run, extra.now);
+  // Only a run that ended has a duration here: a live one's grows every second, and putting it in the state
+  // would make every refresh a change. The webview counts it up from startedAt instead.
+  const ms = run.endedAt ? durationMs(run) : undefined;
   const summary: RunDetailsState['summary'] = {
     status: run.status,
     terminal: isTerminal(run.status),
