@@ -29,15 +29,20 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Reads JSON, returning undefined when the file does not exist. Malformed JSON throws with the file named. */
-export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
-  let text: string;
+/** Reads a text file, returning undefined when it does not exist (including removed since it was listed). */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
   try {
-    text = await fs.promises.readFile(file, 'utf8');
+    return await fs.promises.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** Reads JSON, returning undefined when the file does not exist. Malformed JSON throws with the file named. */
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (err) {

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { writeFileAtomic } from './atomicFile';
+import { readTextIfExists, writeFileAtomic } from './atomicFile';
 import { UserFacingError } from './errors';
 
 export const RUNCONFIG_DIR = path.join('.mlw', 'runconfigs');
@@ -451,14 +451,9 @@ export async function loadRunConfig(workspaceRoot: string, name: string): Promis
   const rel = await existingFile(workspaceRoot, name);
   if (!rel) return undefined;
   const file = path.join(workspaceRoot, rel);
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (err) {
-    // Removed between the existence check and the read: the same as never having existed.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  // Removed between the existence check and the read: the same as never having existed.
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   return { ...parseRunConfig(name, rel, text), file };
 }
 
