@@ -133,16 +133,26 @@ export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Prom
  */
 export async function cmdList(ctx: CliContext): Promise<number> {
   const runner = makeRunner(ctx);
-  // Runs left behind by a process that ended get their real status before they are listed.
-  await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
-  const runs = await runner.store.listSummaries((id, err) => ctx.err.write(`mlw: skipping run ${id}: ${err.message}\n`));
+  const skipped = new Map<string, string>();
+  const list = () => {
+    skipped.clear();
+    return runner.store.listSummaries((id, err) => skipped.set(id, err.message));
+  };
+  let runs = await list();
+  // Runs left behind by a process that ended get their real status before they are listed. Only runs not yet
+  // ended can need it, so a history of ended runs is listed once, with no Docker call.
+  if (runs.some((r) => !isTerminal(r.status))) {
+    await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
+    runs = await list();
+  }
+  for (const [id, message] of skipped) ctx.err.write(`mlw: skipping run ${id}: ${message}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
   } else if (!runs.length) {
     ctx.out.write(`No runs yet in ${ctx.workspace}. Start one with: mlw run <script.py>\n`);
   } else {
     // durationMs reads only the start and end times a summary has.
-    const duration = (r: RunSummary) => formatDuration(durationMs(r as RunRecord)) || '-';
+    const duration = (r: RunSummary) => formatDuration(durationMs(r)) || '-';
     const rows = [['ID', 'STATUS', 'SCRIPT', 'CREATED', 'DURATION', 'EXIT']];
     for (const r of runs) {
       rows.push([r.id, r.status, r.script, r.createdAt.replace('T', ' ').slice(0, 19), duration(r), r.exitCode === undefined ? '-' : String(r.exitCode)]);

@@ -10,7 +10,8 @@ Commands:
                                Run a script as an experiment; streams its logs, exits with its exit code.
                                Uses .mlw/runconfigs/NAME.yaml (default: "default" when it exists).
   rerun <id>                   Run a past run again: same snapshot, image and arguments
-  runs list [--json]           List runs of the workspace, newest first (reconciles runs left behind)
+  runs list [--json]           List runs of the workspace, newest first (reconciles runs left behind);
+                               --json prints run summaries (runs show <id> --json gives a full record)
   runs show <id> [--json]      Show one run (a unique prefix or suffix of the id is enough)
   runs logs <id> [-f]          Print a run's logs; -f follows until the run ends
   runs metrics <id> [--json]   Metrics and params the script logged with the mlw Python module

@@ -99,7 +99,7 @@ export function newRunId(now: Date = new Date()): string {
   return `${stamp}-${random}`;
 }
 
-export function durationMs(run: RunRecord, now: Date = new Date()): number | undefined {
+export function durationMs(run: Pick<RunRecord, 'startedAt' | 'endedAt'>, now: Date = new Date()): number | undefined {
   if (!run.startedAt) return undefined;
   const end = run.endedAt ? Date.parse(run.endedAt) : now.getTime();
   return end - Date.parse(run.startedAt);

@@ -175,14 +175,16 @@ export class RunIndex {
     const handle = await openJournal(this.file);
     try {
       const journal = handle ? await this.read(handle) : emptyJournal();
+      const folders = new Set(names.filter((id) => !id.startsWith('.')));
       const live = new Map<string, RunSummary>();
       const toRead: string[] = [];
-      for (const id of names) {
-        if (id.startsWith('.')) continue;
-        const s = journal.runs.get(id);
-        if (s && isTerminal(s.status)) live.set(id, s);
+      // In journal order, which is about creation order, so the sort below has little left to do.
+      for (const [id, s] of journal.runs) {
+        if (!folders.delete(id)) continue; // its folder is gone
+        if (isTerminal(s.status)) live.set(id, s);
         else toRead.push(id);
       }
+      for (const id of folders) toRead.push(id); // not in the index yet
       const changed: RunSummary[] = [];
       await forEachLimit(toRead, READ_CONCURRENCY, async (id) => {
         let run: RunRecord | undefined;

@@ -150,7 +150,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     const metric = primaryMetric(run, preferred);
     item.description = [
       run.starred ? '★' : '',
-      run.status === 'Queued' ? 'queued' : formatDuration(durationMs(run as Parameters<typeof durationMs>[0])),
+      run.status === 'Queued' ? 'queued' : formatDuration(durationMs(run)),
       metric ? `${metric[0]} ${formatValue(metric[1])}` : '',
       new Date(run.createdAt).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
     ].filter(Boolean).join(' · ');
