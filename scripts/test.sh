@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every test. Installs what it needs (npm packages, a Docker engine, the offline base image,
 # code-server and Chromium), type-checks, builds, then runs the unit suite (plain mocha, real Docker and
-# git) and the VS Code suite (mocha inside a real VS Code 1.100.3 served by code-server).
+# git), the browser suite (webview bundles in Chromium under their CSP) and the VS Code suite (mocha inside a
+# real VS Code 1.100.3 served by code-server).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLW_ROOT"
 bash scripts/ensure-deps.sh
@@ -17,6 +18,8 @@ log "base image for tests: $MLW_TEST_BASE_IMAGE"
 status=0
 echo; echo "== Unit tests (plain mocha, real Docker and git) =="
 npx mocha || status=1
+echo; echo "== Browser tests (webview bundles in Chromium, strict CSP, no network) =="
+npx mocha --no-config --timeout 60000 'out/test/browser/**/*.test.js' || status=1
 echo; echo "== VS Code tests (mocha inside VS Code 1.100.3 via code-server) =="
 node out/test/harness/codeServerTests.js || status=1
 exit $status

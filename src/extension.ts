@@ -9,6 +9,7 @@ import { restoreSnapshot, showSnapshotDiff } from './views/snapshotCommands';
 import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
 import { RunsView } from './views/runs/runsView';
 import { RunDetailsPanel, openRunDetails } from './views/runDetailsPanel';
+import { ComparePanel, compareRuns, compareWithBest } from './views/comparePanel';
 
 /** Composition root: owns every service; activation only wires things up (no Docker or disk work here). */
 class Workbench implements vscode.Disposable {
@@ -33,8 +34,13 @@ class Workbench implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.openRunDetails, (run?: unknown) => openRunDetails(extensionUri, run)),
       RunDetailsPanel.registerSerializer(extensionUri),
       RunDetailsPanel.followRunEvents(this.runs.onDidChangeRun),
+      vscode.commands.registerCommand('mlw.compareRuns', (node?: unknown, selection?: unknown, ids?: unknown) => compareRuns(extensionUri, node, selection, ids)),
+      vscode.commands.registerCommand('mlw.compareWithBest', (node?: unknown) => compareWithBest(extensionUri, node)),
+      ComparePanel.registerSerializer(extensionUri),
+      ComparePanel.followRunEvents(this.runs.onDidChangeRun),
     );
     RunDetailsPanel.log = output.channel;
+    ComparePanel.log = output.channel;
     const view = (this.runsView = this.own(new RunsView(output.channel, this.runs.onDidChangeRun)));
     this.own(
       new RunLogDocuments(),
