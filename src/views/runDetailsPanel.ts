@@ -23,6 +23,7 @@ import {
 } from './protocol/runDetails';
 import { buildRunDetailsState, runTitle } from './protocol/runDetailsData';
 import { pickRun } from './runPicker';
+import { strictCsp } from './protocol/pagePieces';
 
 /** What happened to a message from the webview (for logs and tests). */
 export interface HandledMessage {
@@ -388,13 +389,7 @@ export class RunDetailsPanel implements vscode.Disposable {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'runDetails.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'runDetails.css'));
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}'`,
-      `style-src ${webview.cspSource} 'nonce-${n}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
+    const csp = strictCsp(n, webview.cspSource);
     return `<!DOCTYPE html>
 <html lang="en">
 <head>

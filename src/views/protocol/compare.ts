@@ -7,6 +7,7 @@
 import type { MetricGoal } from '../../model/tracking';
 import type { RunStatus } from '../../model/run';
 import type { DisplayNumber } from './runDetails';
+import { strictCsp } from './pagePieces';
 
 export type { DisplayNumber };
 
@@ -291,13 +292,7 @@ function escapeAttr(text: string): string {
  * Here (pure) so the browser test and the benchmark load the very page the panel serves.
  */
 export function compareHtml(o: { nonce: string; cspSource: string; script: string; style: string; folder: string; runIds: readonly string[] }): string {
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${o.nonce}'`,
-    `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
-    `img-src ${o.cspSource} data:`,
-    `font-src ${o.cspSource}`,
-  ].join('; ');
+  const csp = strictCsp(o.nonce, o.cspSource);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

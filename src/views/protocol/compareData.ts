@@ -18,6 +18,7 @@ import type {
   TableRow,
 } from './compare';
 import { toDisplayNumber } from './runDetails';
+import { displayValue as display, ownEntries as own } from './pagePieces';
 
 /** Most points one series keeps. */
 export const MAX_POINTS_PER_SERIES = 1000;
@@ -142,18 +143,6 @@ export function resolveGoal(name: string, trackingGoals: readonly Record<string,
   return MINIMISED_NAME.test(name) ? { goal: 'min', source: 'name' } : { goal: 'max', source: 'default' };
 }
 
-function display(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function own<T>(record: Record<string, T> | undefined): [string, T][] {
-  return record ? Object.keys(record).filter((k) => Object.hasOwn(record, k)).map((k) => [k, record[k]]) : [];
-}
 
 /** Own-property record, safe for names like "__proto__". */
 function setOwn<T>(record: Record<string, T>, key: string, value: T): void {

@@ -6,6 +6,7 @@ import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/r
 import type { MetricPoint, TrackingData } from '../../model/tracking';
 import type { OutputEntry } from '../../runner/artifacts';
 import { MetricSummary, RunDetailsState, TimelineEntry, toDisplayNumber } from './runDetails';
+import { displayValue as display, ownEntries as entries } from './pagePieces';
 
 /** Most points a sparkline gets; longer series are downsampled. */
 export const MAX_SPARKLINE_POINTS = 300;
@@ -78,18 +79,6 @@ export function summarizeMetric(name: string, points: readonly MetricPoint[], go
   return summary;
 }
 
-function display(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function entries<T>(record: Record<string, T> | undefined): [string, T][] {
-  return record ? Object.keys(record).filter((k) => Object.hasOwn(record, k)).map((k) => [k, record[k]]) : [];
-}
 
 export function buildTimeline(run: RunRecord): TimelineEntry[] {
   const created = Date.parse(run.createdAt);
