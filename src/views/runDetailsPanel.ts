@@ -24,27 +24,12 @@ import {
 import { buildRunDetailsState, runTitle } from './protocol/runDetailsData';
 import { pickRun } from './runPicker';
 import { strictCsp } from './protocol/pagePieces';
+import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from './webviewSupport';
 
 /** What happened to a message from the webview (for logs and tests). */
-export interface HandledMessage {
-  message: unknown;
-  intent?: FromWebview;
-  outcome: 'done' | 'refused' | 'invalid' | 'failed';
-  detail?: string;
-}
+export type HandledMessage = SharedHandledMessage<FromWebview>;
 
-type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
-
-const REFRESH_DEBOUNCE_MS = 250;
-/** While a run is live, also re-read this often: file watchers can miss events (remote or network file systems). */
-const LIVE_POLL_MS = 2000;
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let out = '';
-  for (let i = 0; i < 32; i++) out += chars.charAt(Math.floor(Math.random() * chars.length));
-  return out;
-}
+type Log = PanelLog;
 
 function exists(file: string): boolean {
   try {
