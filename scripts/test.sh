@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every test. Installs what it needs (npm packages, a Docker engine, the offline base image,
 # code-server and Chromium), type-checks, builds, then runs the unit suite (plain mocha, real Docker and
-# git), the browser suite (webview bundles in Chromium under their CSP) and the VS Code suite (mocha inside a
-# real VS Code 1.100.3 served by code-server).
+# git), the browser suite (webview bundles in Chromium under their CSP), the VS Code suite (mocha inside a
+# real VS Code 1.100.3 served by code-server) and an end-to-end test that clicks through the workbench.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLW_ROOT"
 bash scripts/ensure-deps.sh
@@ -22,4 +22,6 @@ echo; echo "== Browser tests (webview bundles in Chromium, strict CSP, no networ
 npx mocha --no-config --timeout 60000 'out/test/browser/**/*.test.js' || status=1
 echo; echo "== VS Code tests (mocha inside VS Code 1.100.3 via code-server) =="
 node out/test/harness/codeServerTests.js || status=1
+echo; echo "== End-to-end UI test (clicks in the real workbench, code-server + Chromium) =="
+npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js || status=1
 exit $status

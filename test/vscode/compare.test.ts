@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the commands until src/extension.ts does, and for revive.
 import { ComparePanel, HandledMessage } from '../../src/views/comparePanel';
-import type { CompareState, ToWebview } from '../../src/views/protocol/compare';
+import type { ToWebview } from '../../src/views/protocol/compare';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
+import { WEBVIEW_TIMEOUT_MS, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
-const WEBVIEW_TIMEOUT_MS = 30_000;
 
 function runIdOf(result: unknown): string {
   assert.ok(result && typeof result === 'object' && 'runId' in result, `expected a run id, got ${JSON.stringify(result)}`);
@@ -20,40 +20,6 @@ async function compare(ids: string[]): Promise<ComparePanel> {
   const panel = (await vscode.commands.executeCommand('mlw.compareRuns', undefined, undefined, ids)) as ComparePanel | undefined;
   assert.ok(panel && typeof panel.refresh === 'function', 'mlw.compareRuns returns the panel');
   return panel;
-}
-
-function waitForState(panel: ComparePanel, what: string, ok: (s: CompareState) => boolean, timeoutMs = 120_000): Promise<CompareState> {
-  return waitFor(what, async () => (panel.lastState && ok(panel.lastState) ? panel.lastState : undefined), timeoutMs);
-}
-
-/** Waits until the webview acknowledged rendering the latest state it was sent. */
-function waitForRender(panel: ComparePanel) {
-  return waitFor(
-    'the webview to render the latest state',
-    async () => (panel.stateVersion > 0 && panel.lastRendered?.version === panel.stateVersion ? panel.lastRendered : undefined),
-    WEBVIEW_TIMEOUT_MS,
-  );
-}
-
-function nextHandled(panel: ComparePanel, match: (h: HandledMessage) => boolean): Promise<HandledMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error('timed out waiting for the panel to handle a message from the webview'));
-    }, WEBVIEW_TIMEOUT_MS);
-    const sub = panel.onDidHandleMessage((h) => {
-      if (!match(h)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(h);
-    });
-  });
-}
-
-async function postFromWebview(panel: ComparePanel, message: unknown): Promise<HandledMessage> {
-  const handled = nextHandled(panel, (h) => JSON.stringify(h.message) === JSON.stringify(message));
-  await panel.postTest({ type: 'test:post', message });
-  return handled;
 }
 
 describe('Compare runs webview (real VS Code, real Docker)', () => {

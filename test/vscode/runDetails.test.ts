@@ -4,10 +4,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
 import { HandledMessage, RunDetailsPanel } from '../../src/views/runDetailsPanel';
-import type { RunDetailsState } from '../../src/views/protocol/runDetails';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
+import { WEBVIEW_TIMEOUT_MS, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
-const WEBVIEW_TIMEOUT_MS = 30_000;
 
 function runIdOf(result: unknown): string {
   assert.ok(result && typeof result === 'object' && 'runId' in result, `expected a run id, got ${JSON.stringify(result)}`);
@@ -22,42 +21,6 @@ async function openDetails(runId: string): Promise<RunDetailsPanel> {
   const panel = (await vscode.commands.executeCommand('mlw.openRunDetails', runId)) as RunDetailsPanel | undefined;
   assert.ok(panel && typeof panel.refresh === 'function', 'mlw.openRunDetails returns the panel');
   return panel;
-}
-
-function waitForState(panel: RunDetailsPanel, what: string, ok: (s: RunDetailsState) => boolean, timeoutMs = 120_000): Promise<RunDetailsState> {
-  return waitFor(what, async () => (panel.lastState && ok(panel.lastState) ? panel.lastState : undefined), timeoutMs);
-}
-
-/** Waits until the webview acknowledged rendering the latest state it was sent. */
-function waitForRender(panel: RunDetailsPanel) {
-  return waitFor(
-    'the webview to render the latest state',
-    async () => (panel.stateVersion > 0 && panel.lastRendered?.version === panel.stateVersion ? panel.lastRendered : undefined),
-    WEBVIEW_TIMEOUT_MS,
-  );
-}
-
-/** Resolves with the next message the panel handled that matches. */
-function nextHandled(panel: RunDetailsPanel, match: (h: HandledMessage) => boolean): Promise<HandledMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error('timed out waiting for the panel to handle a message from the webview'));
-    }, WEBVIEW_TIMEOUT_MS);
-    const sub = panel.onDidHandleMessage((h) => {
-      if (!match(h)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(h);
-    });
-  });
-}
-
-/** Asks the webview to post `message` as is, and returns how the panel handled it. */
-async function postFromWebview(panel: RunDetailsPanel, message: unknown): Promise<HandledMessage> {
-  const handled = nextHandled(panel, (h) => JSON.stringify(h.message) === JSON.stringify(message));
-  await panel.postTest({ type: 'test:post', message });
-  return handled;
 }
 
 async function showPanel(panel: RunDetailsPanel): Promise<void> {
