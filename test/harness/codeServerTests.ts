@@ -3,47 +3,16 @@
  * 127.0.0.1, Debian's Chromium opens it with extensionDevelopmentPath/extensionTestsPath in the payload (as
  * @vscode/test-electron would pass them), and the suite reports through a results file we tail here.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { codeServerEntry, freePort, launchChromium, waitForHttp } from './codeServer';
 import { RESULTS_ENV, ResultEvent } from './resultsProtocol';
 import { REPO_ROOT, createTestWorkspace } from './testWorkspace';
 
 const SUITE_TIMEOUT_MS = Number(process.env.MLW_VSCODE_TEST_TIMEOUT_MS ?? 20 * 60_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function waitForHttp(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`code-server exited early with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`code-server did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
-}
-
-function codeServerEntry(): string {
-  if (process.env.MLW_CODE_SERVER) return process.env.MLW_CODE_SERVER;
-  return execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-}
 
 class Report {
   passes = 0;
@@ -115,16 +84,13 @@ async function main(): Promise<number> {
   const serverLog = fs.createWriteStream(path.join(tmp, 'code-server.log'));
   server.stdout?.pipe(serverLog);
   server.stderr?.pipe(serverLog);
-  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  let browser: Browser | undefined;
   const report = new Report();
   try {
     await waitForHttp(port, server, 60_000);
-    browser = await chromium.launch({
-      executablePath: process.env.MLW_CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
-    const page = await browser.newPage();
+    const launched = await launchChromium();
+    browser = launched.browser;
+    const page = launched.page;
     const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = JSON.stringify([
       ['extensionDevelopmentPath', remote(REPO_ROOT)],
