@@ -23,7 +23,7 @@ import {
 } from './protocol/runDetails';
 import { buildRunDetailsState, runTitle } from './protocol/runDetailsData';
 import { pickRun } from './runPicker';
-import { strictCsp } from './protocol/pagePieces';
+import { webviewPage } from './protocol/pagePieces';
 import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from './webviewSupport';
 
 /** What happened to a message from the webview (for logs and tests). */
@@ -374,21 +374,15 @@ export class RunDetailsPanel implements vscode.Disposable {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'runDetails.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'runDetails.css'));
-    const csp = strictCsp(n, webview.cspSource);
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}" nonce="${n}">
-<title>Run ${this.runId.slice(-4)}</title>
-</head>
-<body>
-<main id="app" data-run-id="${this.runId}" data-folder="${encodeURIComponent(this.folder.uri.toString())}"><p class="muted">Loading run ${this.runId}…</p></main>
-<script nonce="${n}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage({
+      nonce: n,
+      cspSource: webview.cspSource,
+      script: script.toString(),
+      style: style.toString(),
+      title: `Run ${this.runId.slice(-4)}`,
+      data: { 'run-id': this.runId, folder: encodeURIComponent(this.folder.uri.toString()) },
+      loading: `Loading run ${this.runId}…`,
+    });
   }
 
   dispose(): void {

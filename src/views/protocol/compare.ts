@@ -7,7 +7,7 @@
 import type { MetricGoal } from '../../model/tracking';
 import type { RunStatus } from '../../model/run';
 import type { DisplayNumber } from './runDetails';
-import { strictCsp } from './pagePieces';
+import { webviewPage } from './pagePieces';
 
 export type { DisplayNumber };
 
@@ -282,30 +282,20 @@ export function parseWebviewState(state: unknown): CompareWebviewState | undefin
   return out;
 }
 
-function escapeAttr(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /**
  * The page: strict CSP (nonce script only, no eval, styles from the extension or with the nonce; the toolkit's
  * web components use constructable stylesheets, which style-src does not govern), local resources only.
  * Here (pure) so the browser test and the benchmark load the very page the panel serves.
  */
 export function compareHtml(o: { nonce: string; cspSource: string; script: string; style: string; folder: string; runIds: readonly string[] }): string {
-  const csp = strictCsp(o.nonce, o.cspSource);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta property="csp-nonce" content="${o.nonce}">
-<link rel="stylesheet" href="${escapeAttr(o.style)}" nonce="${o.nonce}">
-<title>Compare Runs</title>
-</head>
-<body>
-<main id="app" data-folder="${escapeAttr(encodeURIComponent(o.folder))}" data-run-ids="${escapeAttr(o.runIds.join(','))}"><p class="muted">Loading ${o.runIds.length} runs…</p></main>
-<script nonce="${o.nonce}" src="${escapeAttr(o.script)}"></script>
-</body>
-</html>`;
+  return webviewPage({
+    nonce: o.nonce,
+    cspSource: o.cspSource,
+    script: o.script,
+    style: o.style,
+    title: 'Compare Runs',
+    data: { folder: encodeURIComponent(o.folder), 'run-ids': o.runIds.join(',') },
+    loading: `Loading ${o.runIds.length} runs…`,
+    nonceMeta: true,
+  });
 }
