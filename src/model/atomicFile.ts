@@ -39,6 +39,16 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   }
 }
 
+/** Names in a folder, or [] when the folder does not exist (yet). */
+export async function readDirIfExists(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /** Reads JSON, returning undefined when the file does not exist. Malformed JSON throws with the file named. */
 export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
   const text = await readTextIfExists(file);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from './atomicFile';
+import { readDirIfExists, readJsonIfExists, writeJsonAtomic } from './atomicFile';
 import { UserFacingError } from './errors';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
 import { RunIndex, RunSummary, newestFirst } from './runIndex';
@@ -101,13 +101,7 @@ export class RunStore extends EventEmitter {
 
   /** Every readable run, newest first. A damaged record is reported through onError and skipped, never fatal. */
   async list(onError?: (id: string, err: Error) => void): Promise<RunRecord[]> {
-    let ids: string[];
-    try {
-      ids = await fs.promises.readdir(this.runsDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const ids = await readDirIfExists(this.runsDir);
     const records: RunRecord[] = [];
     for (const id of ids) {
       if (id.startsWith('.')) continue;
@@ -145,7 +139,7 @@ export class RunStore extends EventEmitter {
 
   /** Resolves a full id or a unique prefix of one (as users type short ids). */
   async resolveId(idOrPrefix: string): Promise<string> {
-    const all = await fs.promises.readdir(this.runsDir).catch(() => [] as string[]);
+    const all = await readDirIfExists(this.runsDir);
     if (all.includes(idOrPrefix)) return idOrPrefix;
     const matches = all.filter((id) => id.startsWith(idOrPrefix) || id.endsWith(idOrPrefix));
     if (matches.length === 1) return matches[0];

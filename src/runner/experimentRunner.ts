@@ -139,10 +139,6 @@ export class ExperimentRunner {
     this.helperDir = options.helperDir ?? defaultHelperDir();
   }
 
-  get activeRuns(): RunHandle[] {
-    return [...this.active.values()];
-  }
-
   handle(id: string): RunHandle | undefined {
     return this.active.get(id);
   }
@@ -289,7 +285,7 @@ export class ExperimentRunner {
       }
       const container = this.docker.getContainer(info.Id);
       if (info.State === 'running' && mode === 'catch-up') {
-        await this.catchUpLogs(run.id, container, listener);
+        await this.streamLogs(run.id, container, false, listener);
         continue;
       }
       await this.store.update(run.id, { owner: owner(), containerId: info.Id });
@@ -579,10 +575,6 @@ export class ExperimentRunner {
     } finally {
       await new Promise((resolve) => out.end(resolve));
     }
-  }
-
-  private async catchUpLogs(id: string, container: Docker.Container, listener: RunListener): Promise<void> {
-    await this.streamLogs(id, container, false, listener);
   }
 
   private async finish(id: string, patch: Partial<RunRecord>, listener: RunListener): Promise<RunRecord> {

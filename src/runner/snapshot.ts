@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { Ignore } from 'ignore';
@@ -145,7 +146,6 @@ export async function snapshotFiles(dir: string): Promise<string[]> {
  * have seen the same code.
  */
 export async function hashSnapshot(dir: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   for (const rel of await snapshotFiles(dir)) {
     const abs = path.join(dir, rel);

@@ -6,30 +6,17 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import type { RunRecord } from '../../src/model/run';
 import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/tracking';
 import type { CompareState, FromWebview } from '../../src/views/protocol/compare';
 import { buildCompareState } from '../../src/views/protocol/compareData';
 import { ComparePage, launchChromium, openComparePage, svgSummary } from './comparePage';
+import { completedRunRecord } from '../harness/runFixtures';
 
 type Rendered = Extract<FromWebview, { type: 'rendered' }>;
 type Appended = Extract<FromWebview, { type: 'appended' }>;
 type ExportChart = Extract<FromWebview, { type: 'exportChart' }>;
 
-function record(id: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    schemaVersion: 1,
-    id,
-    script: 'train.py',
-    args: [],
-    status: 'Completed',
-    createdAt: '2026-11-25T10:00:00.000Z',
-    startedAt: '2026-11-25T10:00:01.000Z',
-    endedAt: '2026-11-25T10:01:01.000Z',
-    git: { commit: 'abcdef1234567890', branch: 'main', dirty: false },
-    ...over,
-  };
-}
+const record = completedRunRecord;
 
 function tracking(metrics: Record<string, number[]>, params: Record<string, unknown>, goals: TrackingData['goals'] = {}): TrackingData {
   const t = emptyTracking();

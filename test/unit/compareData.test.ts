@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import type { RunRecord } from '../../src/model/run';
 import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/tracking';
 import { parseFromWebview, parseWebviewState } from '../../src/views/protocol/compare';
 import {
@@ -13,21 +12,9 @@ import {
   sortRows,
   tableToCsv,
 } from '../../src/views/protocol/compareData';
+import { completedRunRecord } from '../harness/runFixtures';
 
-function record(id: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    schemaVersion: 1,
-    id,
-    script: 'train.py',
-    args: [],
-    status: 'Completed',
-    createdAt: '2026-11-25T10:00:00.000Z',
-    startedAt: '2026-11-25T10:00:01.000Z',
-    endedAt: '2026-11-25T10:01:01.000Z',
-    git: { commit: 'abcdef1234567890', branch: 'main', dirty: false },
-    ...over,
-  };
-}
+const record = completedRunRecord;
 
 function tracking(metrics: Record<string, number[]>, params: Record<string, unknown> = {}, goals: TrackingData['goals'] = {}): TrackingData {
   const t = emptyTracking();

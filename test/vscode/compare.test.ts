@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ComparePanel, HandledMessage } from '../../src/views/comparePanel';
 import type { ToWebview } from '../../src/views/protocol/compare';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
-import { WEBVIEW_TIMEOUT_MS, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
+import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
 
 function runIdOf(result: unknown): string {
@@ -135,14 +135,7 @@ describe('Compare runs webview (real VS Code, real Docker)', () => {
   });
 
   it('serves the page under a strict CSP with local resources only', () => {
-    const html = panel.html;
-    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
-    assert.match(csp, /default-src 'none'/);
-    assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'(;|$)/);
-    assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline/);
-    assert.doesNotMatch(csp.split(panel.panel.webview.cspSource).join(''), /https?:|\*/);
-    const roots = panel.panel.webview.options.localResourceRoots ?? [];
-    assert.deepEqual(roots.map((r) => r.path), [vscode.Uri.joinPath(extensionUri, 'dist', 'webviews').path]);
+    assertStrictPage(panel, extensionUri);
   });
 
   it('replaces the run set on a second invocation, and compares a run with the best of its script', async () => {

@@ -1,4 +1,5 @@
-import type * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
 import { waitFor } from './helpers';
 
 export const WEBVIEW_TIMEOUT_MS = 30_000;
@@ -46,4 +47,20 @@ export async function postFromWebview<S, H extends { message: unknown }>(panel: 
   const handled = nextHandled(panel, (h) => JSON.stringify(h.message) === JSON.stringify(message));
   await panel.postTest({ type: 'test:post', message });
   return handled;
+}
+
+/**
+ * Checks a panel's page: default-src none, nonce-only scripts (also on the script tag), no eval or inline code,
+ * no source but the webview's own resource origin, and resource roots limited to the bundle folder.
+ */
+export function assertStrictPage(panel: { readonly html: string; readonly panel: vscode.WebviewPanel }, extensionUri: vscode.Uri): void {
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(panel.html)?.[1] ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline/);
+  assert.doesNotMatch(csp.split(panel.panel.webview.cspSource).join(''), /https?:|\*/);
+  const nonce = /'nonce-([A-Za-z0-9]+)'/.exec(csp)?.[1];
+  assert.ok(panel.html.includes(`<script nonce="${nonce}"`), 'the script carries the nonce');
+  const roots = panel.panel.webview.options.localResourceRoots ?? [];
+  assert.deepEqual(roots.map((r) => r.path), [vscode.Uri.joinPath(extensionUri, 'dist', 'webviews').path]);
 }

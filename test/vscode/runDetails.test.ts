@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
 import { HandledMessage, RunDetailsPanel } from '../../src/views/runDetailsPanel';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
-import { WEBVIEW_TIMEOUT_MS, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
+import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
 
 function runIdOf(result: unknown): string {
@@ -102,17 +102,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
   });
 
   it('serves the page under a strict CSP with local resources only', () => {
-    const html = panel.html;
-    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
-    assert.match(csp, /default-src 'none'/);
-    assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'(;|$)/);
-    assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline/);
-    // The only sources besides the nonce are the webview's own resource origin (cspSource), never the network.
-    assert.doesNotMatch(csp.split(panel.panel.webview.cspSource).join(''), /https?:|\*/);
-    const nonce = /'nonce-([A-Za-z0-9]+)'/.exec(csp)?.[1];
-    assert.ok(html.includes(`<script nonce="${nonce}"`), 'the script carries the nonce');
-    const roots = panel.panel.webview.options.localResourceRoots ?? [];
-    assert.deepEqual(roots.map((r) => r.path), [vscode.Uri.joinPath(extensionUri, 'dist', 'webviews').path]);
+    assertStrictPage(panel, extensionUri);
   });
 
   it('opens a listed output from the webview and refuses anything else', async () => {

@@ -20,19 +20,10 @@ import { Child, byTestId, h, link } from '../shared/dom';
 import { tkButton, tkCheckbox, tkDropdown, tkRadioGroup, tkSlider, tkTag, toolkitMode } from '../shared/toolkit';
 import { TopLevelSpec, onThemeChange, themeColor } from '../shared/vega';
 import { View, changeset, renderWithData } from '../shared/vegaView';
+import { sender, vscodeApi } from '../shared/host';
 
-declare function acquireVsCodeApi(): {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-};
-
-const vscodeApi = acquireVsCodeApi();
 const app = document.getElementById('app') as HTMLElement;
-
-function send(message: FromWebview): void {
-  vscodeApi.postMessage(message);
-}
+const send = sender<FromWebview>();
 
 // What the serializer gets back after a reload: enough to reopen the same runs.
 const saved = vscodeApi.getState() as Partial<CompareWebviewState> | undefined;

@@ -5,19 +5,10 @@ import type { FromWebview, MetricSummary, RunDetailsState, RunDetailsWebviewStat
 import { fromDisplayNumber } from '../../src/views/protocol/runDetails';
 import { Child, append, button, byTestId, h, link } from '../shared/dom';
 import { TopLevelSpec, chartTheme, onThemeChange, renderVegaLite } from '../shared/vega';
+import { sender, vscodeApi } from '../shared/host';
 
-declare function acquireVsCodeApi(): {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-};
-
-const vscodeApi = acquireVsCodeApi();
 const app = document.getElementById('app') as HTMLElement;
-
-function send(message: FromWebview): void {
-  vscodeApi.postMessage(message);
-}
+const send = sender<FromWebview>();
 
 // What the serializer gets back after a reload: enough to reopen the same run.
 const initial: RunDetailsWebviewState = { runId: app.dataset.runId ?? '', folder: decodeURIComponent(app.dataset.folder ?? '') };
