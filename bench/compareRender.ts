@@ -8,8 +8,8 @@
  * page each time, one warm-up then 5 measured; (c) one live `append` of 10 points to a line chart, state to ack.
  * Target: (b) ≤ 1,500 ms. (`performance` is the global one: page functions are serialised, so no imports there.)
  */
-import type { RunRecord } from '../src/model/run';
-import { MetricPoint, TrackingData, emptyTracking } from '../src/model/tracking';
+import type { RunRecord } from '../src/model/runs/run';
+import { MetricPoint, TrackingData, emptyTracking } from '../src/model/runs/tracking';
 import type { CompareState } from '../src/views/protocol/compare';
 import { buildCompareState } from '../src/views/protocol/compareData';
 import { launchChromium, openComparePage, svgSummary } from '../test/browser/comparePage';

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readTracking, TRACKING_FILE } from '../src/model/tracking';
+import { readTracking, TRACKING_FILE } from '../src/model/runs/tracking';
 import { REPO_ROOT, testBaseImage } from '../test/harness/testWorkspace';
 import { dockerCli } from './lib/dockerCli';
 import { median } from './lib/stats';

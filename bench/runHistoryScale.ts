@@ -13,9 +13,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUN_SCHEMA_VERSION, RunRecord, RunStatus } from '../src/model/run';
-import { INDEX_FILE, summarize } from '../src/model/runIndex';
-import { RunStore } from '../src/model/runStore';
+import { RUN_SCHEMA_VERSION, RunRecord, RunStatus } from '../src/model/runs/run';
+import { INDEX_FILE, summarize } from '../src/model/runs/runIndex';
+import { RunStore } from '../src/model/runs/runStore';
 import { REPO_ROOT } from '../test/harness/testWorkspace';
 import { loadAverage } from './lib/machine';
 import { fmtInt, fmtMs, median } from './lib/stats';
@@ -122,7 +122,7 @@ async function timeIt(label: string, fn: () => unknown, before?: () => void): Pr
  */
 function firstListing(ws: string): number {
   const script = `
-    const { RunStore } = require(${JSON.stringify(require.resolve('../src/model/runStore'))});
+    const { RunStore } = require(${JSON.stringify(require.resolve('../src/model/runs/runStore'))});
     const t = performance.now();
     new RunStore(${JSON.stringify(ws)}).listSummaries().then((s) => {
       if (s.length !== ${RUNS}) throw new Error('listed ' + s.length + ' runs');

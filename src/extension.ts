@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands } from './views/commandIds';
-import { cancelRun, rerunCommand, runAsExperiment, runAsExperimentWithConfig } from './views/runAsExperiment';
-import { RunOutput } from './views/runOutput';
-import { RunService } from './views/runService';
-import { RunStatusBar } from './views/runStatusBar';
-import { restoreSnapshot, showSnapshotDiff } from './views/snapshotCommands';
+import { Commands } from './views/common/commandIds';
+import { cancelRun, rerunCommand, runAsExperiment, runAsExperimentWithConfig } from './views/runs/runAsExperiment';
+import { RunOutput } from './views/runs/runOutput';
+import { RunService } from './views/runs/runService';
+import { RunStatusBar } from './views/runs/runStatusBar';
+import { restoreSnapshot, showSnapshotDiff } from './views/runs/snapshotCommands';
 import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
 import { RunsView } from './views/runs/runsView';
-import { RunDetailsPanel, openRunDetails } from './views/runDetailsPanel';
-import { ComparePanel, compareRuns, compareWithBest } from './views/comparePanel';
+import { RunDetailsPanel, openRunDetails } from './views/details/runDetailsPanel';
+import { ComparePanel, compareRuns, compareWithBest } from './views/compare/comparePanel';
 
 /** Composition root: owns every service; activation only wires things up (no Docker or disk work here). */
 class Workbench implements vscode.Disposable {

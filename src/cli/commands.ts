@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserFacingError } from '../model/errors';
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../model/run';
-import { loadRunConfig } from '../model/runConfig';
-import type { RunSummary } from '../model/runIndex';
-import { RunStore } from '../model/runStore';
-import { TRACKING_FILE, readTracking } from '../model/tracking';
-import { connectDocker } from '../runner/docker';
+import { UserFacingError } from '../model/common/errors';
+import { RunRecord, durationMs, formatDuration, isTerminal } from '../model/runs/run';
+import { loadRunConfig } from '../model/runconfig/runConfig';
+import type { RunSummary } from '../model/runs/runIndex';
+import { RunStore } from '../model/runs/runStore';
+import { TRACKING_FILE, readTracking } from '../model/runs/tracking';
+import { connectDocker } from '../runner/docker/client';
 import { ExperimentRunner, RunHandle, RunListener } from '../runner/experimentRunner';
 import { optionsFromConfig } from '../runner/runRequest';
 

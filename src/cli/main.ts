@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { UserFacingError } from '../model/errors';
+import { UserFacingError } from '../model/common/errors';
 import { CliContext, DEFAULT_BASE_IMAGE, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
 import { readWorkspaceSettings } from './settings';
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UserFacingError } from '../model/errors';
+import { UserFacingError } from '../model/common/errors';
 
 export interface OutputEntry {
   /** Path relative to the outputs folder, forward slashes. */

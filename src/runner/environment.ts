@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { UserFacingError } from '../model/errors';
-import { RunEnvironment } from '../model/run';
-import { inspectImage } from './docker';
+import { UserFacingError } from '../model/common/errors';
+import { RunEnvironment } from '../model/runs/run';
+import { inspectImage } from './docker/client';
 
 export const ENV_IMAGE_REPO = 'mlw-env';
 export const ENV_HASH_LABEL = 'mlw.env-hash';

@@ -1,5 +1,5 @@
 import { simpleGit } from 'simple-git';
-import { GitLineage } from '../model/run';
+import { GitLineage } from '../model/runs/run';
 
 export interface GitState {
   lineage: GitLineage;

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { UserFacingError } from '../model/errors';
-import { RunRecord, RunStatus, isTerminal } from '../model/run';
-import { RunStore } from '../model/runStore';
-import { inspectImage, isNotFound } from './docker';
+import { UserFacingError } from '../model/common/errors';
+import { RunRecord, RunStatus, isTerminal } from '../model/runs/run';
+import { RunStore } from '../model/runs/runStore';
+import { inspectImage, isNotFound } from './docker/client';
 import { ENV_IMAGE_REPO } from './environment';
 import { RUN_ID_LABEL } from './experimentRunner';
 

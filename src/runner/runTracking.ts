@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { RunRecord } from '../model/run';
-import { TRACKING_FILE, finalMetrics, readTracking } from '../model/tracking';
+import { RunRecord } from '../model/runs/run';
+import { TRACKING_FILE, finalMetrics, readTracking } from '../model/runs/tracking';
 import { resolveOutputPath } from './artifacts';
 
 export type RunTrackingSummary = Pick<RunRecord, 'metrics' | 'params' | 'tags' | 'artifacts'>;

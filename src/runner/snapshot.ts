@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { Ignore } from 'ignore';
-import { UserFacingError } from '../model/errors';
+import { UserFacingError } from '../model/common/errors';
 
 /** Always left out: version control internals and ML Workbench's own data (runs would nest forever). */
 const ALWAYS_EXCLUDED = new Set(['.git', '.mlw', '.hg', '.svn']);

@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/tracking';
+import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/runs/tracking';
 import type { CompareState, FromWebview } from '../../src/views/protocol/compare';
 import { buildCompareState } from '../../src/views/protocol/compareData';
 import { ComparePage, launchChromium, openComparePage, svgSummary } from './comparePage';

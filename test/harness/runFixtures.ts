@@ -1,4 +1,4 @@
-import { RUN_SCHEMA_VERSION, RunRecord } from '../../src/model/run';
+import { RUN_SCHEMA_VERSION, RunRecord } from '../../src/model/runs/run';
 
 /** A completed run record with fixed times and git lineage, for tests of pure view-state builders. */
 export function completedRunRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {

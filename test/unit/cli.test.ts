@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../src/model/runStore';
+import { RunStore } from '../../src/model/runs/runStore';
 import { parseJsonc } from '../../src/cli/settings';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { containersWithLabel, createTestWorkspace, docker, write } from './support';
@@ -131,7 +131,7 @@ describe('mlw CLI (real Docker)', () => {
     await docker.getContainer(info.Id).wait();
     const fromDocker = (await docker.getContainer(info.Id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     const expected: Buffer[] = [];
-    new (require('../../src/runner/dockerLogDemux').DockerLogDemuxer)((_s: string, p: Buffer) => expected.push(Buffer.from(p))).push(fromDocker);
+    new (require('../../src/runner/docker/logDemux').DockerLogDemuxer)((_s: string, p: Buffer) => expected.push(Buffer.from(p))).push(fromDocker);
     const list = mlw(ws, 'runs', 'list', '--json');
     const run = JSON.parse(list.stdout).find((r: { id: string }) => r.id === id);
     assert.equal(run.status, 'Completed', run.reason);

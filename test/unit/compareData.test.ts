@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/tracking';
+import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/runs/tracking';
 import { parseFromWebview, parseWebviewState } from '../../src/views/protocol/compare';
 import {
   appendedPoints,

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { RunContainerEvent, watchRunContainers } from '../../src/runner/dockerEvents';
-import { connectDocker } from '../../src/runner/docker';
+import { RunContainerEvent, watchRunContainers } from '../../src/runner/docker/events';
+import { connectDocker } from '../../src/runner/docker/client';
 import { docker, testBaseImage } from './support';
 
 describe('Docker events of run containers (real Docker)', () => {

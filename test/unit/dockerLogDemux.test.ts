@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { DockerLogDemuxer, LineSplitter, LogStreamName } from '../../src/runner/dockerLogDemux';
+import { DockerLogDemuxer, LineSplitter, LogStreamName } from '../../src/runner/docker/logDemux';
 
 function frame(type: number, text: string): Buffer {
   const payload = Buffer.from(text);

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserFacingError } from '../../src/model/errors';
-import { RunStore } from '../../src/model/runStore';
-import { connectDocker } from '../../src/runner/docker';
+import { UserFacingError } from '../../src/model/common/errors';
+import { RunStore } from '../../src/model/runs/runStore';
+import { connectDocker } from '../../src/runner/docker/client';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
 

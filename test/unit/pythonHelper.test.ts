@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { TRACKING_FILE, TrackingTail, finalMetrics, readTracking } from '../../src/model/tracking';
+import { TRACKING_FILE, TrackingTail, finalMetrics, readTracking } from '../../src/model/runs/tracking';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { tempDir, testBaseImage } from './support';
 

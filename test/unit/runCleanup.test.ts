@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../src/model/runStore';
+import { RunStore } from '../../src/model/runs/runStore';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { deleteRuns, folderBytes, planCleanup } from '../../src/runner/runCleanup';
 import { createTestWorkspace, docker, testBaseImage, write } from './support';

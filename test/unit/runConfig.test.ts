@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserFacingError } from '../../src/model/errors';
+import { UserFacingError } from '../../src/model/common/errors';
 import {
   RUNCONFIG_DIR,
   RunConfig,
@@ -15,7 +15,7 @@ import {
   parseRunConfig,
   runConfigTemplate,
   saveRunConfig,
-} from '../../src/model/runConfig';
+} from '../../src/model/runconfig/runConfig';
 
 const FILE = '.mlw/runconfigs/fast.yaml';
 

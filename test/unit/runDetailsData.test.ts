@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { RunRecord } from '../../src/model/run';
-import { TrackingData, applyEvents, emptyTracking, parseTrackingEvent } from '../../src/model/tracking';
+import { RunRecord } from '../../src/model/runs/run';
+import { TrackingData, applyEvents, emptyTracking, parseTrackingEvent } from '../../src/model/runs/tracking';
 import { fromDisplayNumber, parseFromWebview, parseWebviewState } from '../../src/views/protocol/runDetails';
 import { MAX_SPARKLINE_POINTS, RunDetailsExtra, buildRunDetailsState, downsample, summarizeMetric } from '../../src/views/protocol/runDetailsData';
 

@@ -3,9 +3,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUN_SCHEMA_VERSION, RunRecord, RunStatus, newRunId } from '../../src/model/run';
-import { INDEX_FILE, RunSummary, summarize } from '../../src/model/runIndex';
-import { RunStore } from '../../src/model/runStore';
+import { RUN_SCHEMA_VERSION, RunRecord, RunStatus, newRunId } from '../../src/model/runs/run';
+import { INDEX_FILE, RunSummary, summarize } from '../../src/model/runs/runIndex';
+import { RunStore } from '../../src/model/runs/runStore';
 import { tempDir } from './support';
 
 let seq = 0;
@@ -115,7 +115,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
   it('loses nothing when two processes write at once', async () => {
     await store.create(record({ status: 'Completed' })); // the index exists, as it will after the first run
     const writer = (n: number) => `
-      const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runStore'))});
+      const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runs/runStore'))});
       const store = new RunStore(${JSON.stringify(root)});
       (async () => {
         for (let i = 0; i < 100; i++) {
@@ -299,7 +299,7 @@ function digest(summaries: RunSummary[]): string {
 /** listSummaries() of a fresh RunStore in a new node process, timed there (node's own start-up excluded). */
 function coldListing(root: string): { ms: number; digest: string } {
   const script = `
-    const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runStore'))});
+    const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runs/runStore'))});
     const t = performance.now();
     new RunStore(${JSON.stringify(root)}).listSummaries().then((s) => {
       const ms = performance.now() - t;

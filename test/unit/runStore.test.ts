@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/model/atomicFile';
-import { RUN_SCHEMA_VERSION, RunRecord, newRunId } from '../../src/model/run';
-import { RunStore } from '../../src/model/runStore';
+import { writeFileAtomic } from '../../src/model/common/atomicFile';
+import { RUN_SCHEMA_VERSION, RunRecord, newRunId } from '../../src/model/runs/run';
+import { RunStore } from '../../src/model/runs/runStore';
 import { tempDir } from './support';
 
 function record(id = newRunId()): RunRecord {

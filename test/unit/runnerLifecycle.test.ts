@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from '../../src/model/run';
-import { RunStore } from '../../src/model/runStore';
-import { TRACKING_FILE, readTracking } from '../../src/model/tracking';
-import { connectDocker } from '../../src/runner/docker';
+import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from '../../src/model/runs/run';
+import { RunStore } from '../../src/model/runs/runStore';
+import { TRACKING_FILE, readTracking } from '../../src/model/runs/tracking';
+import { connectDocker } from '../../src/runner/docker/client';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { RunQueue } from '../../src/runner/runQueue';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
@@ -208,7 +208,7 @@ describe('Experiment lifecycle (real Docker, real git)', function () {
 
   it('survives kill -9 of a process writing run records: every run.json still parses', async () => {
     const r = await runner.store.create({ schemaVersion: RUN_SCHEMA_VERSION, id: '20200101-000000-kill', script: 'x.py', args: [], status: 'Queued', createdAt: new Date().toISOString() });
-    const storeModule = path.resolve(__dirname, '../../src/model/runStore.js');
+    const storeModule = path.resolve(__dirname, '../../src/model/runs/runStore.js');
     const child = require('node:child_process').spawn(process.execPath, ['-e', `
       const { RunStore } = require(${JSON.stringify(storeModule)});
       const s = new RunStore(${JSON.stringify(ws)});

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserFacingError } from '../../src/model/errors';
+import { UserFacingError } from '../../src/model/common/errors';
 import { copySnapshot, planSnapshot } from '../../src/runner/snapshot';
 import { tempDir, write } from './support';
 

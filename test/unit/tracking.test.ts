@@ -9,7 +9,7 @@ import {
   finalMetrics,
   parseTrackingEvent,
   readTracking,
-} from '../../src/model/tracking';
+} from '../../src/model/runs/tracking';
 import { tempDir as makeTempDir } from './support';
 
 const line = (o: unknown) => JSON.stringify(o) + '\n';

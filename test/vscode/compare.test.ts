@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the commands until src/extension.ts does, and for revive.
-import { ComparePanel, HandledMessage } from '../../src/views/comparePanel';
+import { ComparePanel, HandledMessage } from '../../src/views/compare/comparePanel';
 import type { ToWebview } from '../../src/views/protocol/compare';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
 import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { TRACKING_FILE, readTracking } from '../../src/model/tracking';
+import { TRACKING_FILE, readTracking } from '../../src/model/runs/tracking';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { activateExtension, openScript, readLogs, store, waitFor, waitForEnd, workspaceRoot } from './helpers';
 

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunRecord, isTerminal } from '../../src/model/run';
-import { RunStore } from '../../src/model/runStore';
+import { RunRecord, isTerminal } from '../../src/model/runs/run';
+import { RunStore } from '../../src/model/runs/runStore';
 import type { WorkbenchApi } from '../../src/extension';
-import type { RunCommandResult } from '../../src/views/runAsExperiment';
+import type { RunCommandResult } from '../../src/views/runs/runAsExperiment';
 
 export const EXTENSION_ID = 'ml-workbench.ml-workbench';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 // This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
-import { HandledMessage, RunDetailsPanel } from '../../src/views/runDetailsPanel';
+import { HandledMessage, RunDetailsPanel } from '../../src/views/details/runDetailsPanel';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
 import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 

@@ -4,8 +4,8 @@
  * `append` messages with new metric points); the webview sends intents, which the extension validates with
  * parseFromWebview before acting on them. Pure: no vscode, no node, no DOM.
  */
-import type { MetricGoal } from '../../model/tracking';
-import type { RunStatus } from '../../model/run';
+import type { MetricGoal } from '../../model/runs/tracking';
+import type { RunStatus } from '../../model/runs/run';
 import type { DisplayNumber } from './runDetails';
 import { webviewPage } from './pagePieces';
 

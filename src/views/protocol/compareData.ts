@@ -2,8 +2,8 @@
  * Builds the Compare Runs webview state from what is on disk (run records and their tracking events), and the
  * table's CSV. Pure: no vscode, no I/O, so it runs under plain mocha (test/unit/compareData.test.ts).
  */
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/run';
-import type { MetricGoal, MetricPoint, TrackingData } from '../../model/tracking';
+import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/runs/run';
+import type { MetricGoal, MetricPoint, TrackingData } from '../../model/runs/tracking';
 import type {
   CompareRun,
   CompareSeries,

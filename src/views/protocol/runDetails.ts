@@ -4,8 +4,8 @@
  * extension validates with parseFromWebview before acting on them. Pure: no vscode, no node, no DOM.
  */
 
-import type { MetricGoal } from '../../model/tracking';
-import type { RunEnvironment, RunStatus } from '../../model/run';
+import type { MetricGoal } from '../../model/runs/tracking';
+import type { RunEnvironment, RunStatus } from '../../model/runs/run';
 
 export const RUN_DETAILS_VIEW_TYPE = 'mlw.runDetails';
 

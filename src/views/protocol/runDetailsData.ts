@@ -2,8 +2,8 @@
  * Builds the Run details webview state from what is on disk (run record, tracking events, outputs listing).
  * Pure: no vscode, no I/O, so it runs under plain mocha (test/unit/runDetailsData.test.ts).
  */
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/run';
-import type { MetricPoint, TrackingData } from '../../model/tracking';
+import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/runs/run';
+import type { MetricPoint, TrackingData } from '../../model/runs/tracking';
 import type { OutputEntry } from '../../runner/artifacts';
 import { MetricSummary, RunDetailsState, TimelineEntry, toDisplayNumber } from './runDetails';
 import { displayValue as display, ownEntries as entries } from './pagePieces';

@@ -1,5 +1,5 @@
-import { RunStatus } from '../../model/run';
-import type { RunSummary } from '../../model/runIndex';
+import { RunStatus } from '../../model/runs/run';
+import type { RunSummary } from '../../model/runs/runIndex';
 
 /** What the Runs view shows: a status set, a label/tag, free text, starred only. Empty = everything. */
 export interface RunFilter {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { RunStatus, durationMs, formatDuration } from '../../model/run';
-import type { RunSummary } from '../../model/runIndex';
-import { RunStore } from '../../model/runStore';
+import { RunStatus, durationMs, formatDuration } from '../../model/runs/run';
+import type { RunSummary } from '../../model/runs/runIndex';
+import { RunStore } from '../../model/runs/runStore';
 import { RunFilter, matchesFilter } from './runFilter';
 
 export type GroupBy = 'script' | 'config';

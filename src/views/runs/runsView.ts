@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { connectDocker } from '../../runner/docker';
-import { watchRunContainers } from '../../runner/dockerEvents';
-import { readSettings } from '../settings';
+import { connectDocker } from '../../runner/docker/client';
+import { watchRunContainers } from '../../runner/docker/events';
+import { readSettings } from '../common/settings';
 import { RunFilter, describeFilter, isFilterActive } from './runFilter';
 import { GroupBy, RunsNode, RunsTreeProvider } from './runsTree';
 

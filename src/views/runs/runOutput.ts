@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { RunRecord } from '../model/run';
-import { LineSplitter, LogStreamName } from '../runner/dockerLogDemux';
-import { RunListener } from '../runner/experimentRunner';
+import { RunRecord } from '../../model/runs/run';
+import { LineSplitter, LogStreamName } from '../../runner/docker/logDemux';
+import { RunListener } from '../../runner/experimentRunner';
 
 /**
  * The "ML Workbench" log output channel. Each run gets a header line and a short tag on every line so

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readDirIfExists, readJsonIfExists, writeJsonAtomic } from './atomicFile';
-import { UserFacingError } from './errors';
+import { readDirIfExists, readJsonIfExists, writeJsonAtomic } from '../common/atomicFile';
+import { UserFacingError } from '../common/errors';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
 import { RunIndex, RunSummary, newestFirst } from './runIndex';
 

@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { readTextIfExists, writeFileAtomic } from './atomicFile';
-import { UserFacingError } from './errors';
+import { readTextIfExists, writeFileAtomic } from '../common/atomicFile';
+import { UserFacingError } from '../common/errors';
 
 export const RUNCONFIG_DIR = path.join('.mlw', 'runconfigs');
 

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunStore } from '../model/runStore';
-import { SnapshotDiff, diffSnapshot } from '../runner/snapshot';
-import { pickRun } from './runPicker';
+import { RunStore } from '../../model/runs/runStore';
+import { SnapshotDiff, diffSnapshot } from '../../runner/snapshot';
+import { pickRun } from '../common/runPicker';
 import { showError } from './runAsExperiment';
 
 /**

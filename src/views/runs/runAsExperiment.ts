@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { UserFacingError } from '../model/errors';
-import { RunOptions, RunRecord, isTerminal } from '../model/run';
-import { RunConfig, RunConfigError, listRunConfigs, loadRunConfig, runConfigTemplate, saveRunConfig, validateRunConfigName } from '../model/runConfig';
-import { RunHandle } from '../runner/experimentRunner';
-import { optionsFromConfig } from '../runner/runRequest';
-import { pickRun } from './runPicker';
+import { UserFacingError } from '../../model/common/errors';
+import { RunOptions, RunRecord, isTerminal } from '../../model/runs/run';
+import { RunConfig, RunConfigError, listRunConfigs, loadRunConfig, runConfigTemplate, saveRunConfig, validateRunConfigName } from '../../model/runconfig/runConfig';
+import { RunHandle } from '../../runner/experimentRunner';
+import { optionsFromConfig } from '../../runner/runRequest';
+import { pickRun } from '../common/runPicker';
 import { RunService } from './runService';
 
 /** What the run commands return, so callers (tests, other extensions) learn the run id or why there is none. */

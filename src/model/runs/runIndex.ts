@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from '../common/atomicFile';
 import { RunRecord, isTerminal } from './run';
 
 export const INDEX_FILE = 'index.jsonl';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Commands, ContextKeys } from './commandIds';
+import { Commands, ContextKeys } from '../common/commandIds';
 
 /** Shows how many runs are active while any is; hidden otherwise. Also drives the `mlw.hasActiveRuns` context key. */
 export class RunStatusBar implements vscode.Disposable {

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunOptions, RunRecord, isTerminal } from '../model/run';
-import { RunStore } from '../model/runStore';
-import { connectDocker } from '../runner/docker';
-import { ExperimentRunner, RunHandle } from '../runner/experimentRunner';
-import { RunQueue } from '../runner/runQueue';
+import { RunOptions, RunRecord, isTerminal } from '../../model/runs/run';
+import { RunStore } from '../../model/runs/runStore';
+import { connectDocker } from '../../runner/docker/client';
+import { ExperimentRunner, RunHandle } from '../../runner/experimentRunner';
+import { RunQueue } from '../../runner/runQueue';
 import { RunOutput } from './runOutput';
 import { RunStatusBar } from './runStatusBar';
-import { readSettings } from './settings';
+import { readSettings } from '../common/settings';
 
 export interface ActiveRun {
   handle: RunHandle;

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { UserFacingError } from '../model/errors';
+import { UserFacingError } from '../../model/common/errors';
 
 /**
  * Connects to the engine named by `host` (unix:///path or tcp://host:port), else DOCKER_HOST, else the

@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunRecord } from '../model/run';
-import { RunStore } from '../model/runStore';
-import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking } from '../model/tracking';
-import { listOutputs, resolveOutputPath } from '../runner/artifacts';
+import { RunRecord } from '../../model/runs/run';
+import { RunStore } from '../../model/runs/runStore';
+import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking } from '../../model/runs/tracking';
+import { listOutputs, resolveOutputPath } from '../../runner/artifacts';
 import {
   FromWebview,
   OpenFileTarget,
@@ -20,11 +20,11 @@ import {
   ToWebview,
   parseFromWebview,
   parseWebviewState,
-} from './protocol/runDetails';
-import { buildRunDetailsState, runTitle } from './protocol/runDetailsData';
-import { pickRun } from './runPicker';
-import { webviewPage } from './protocol/pagePieces';
-import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from './webviewSupport';
+} from '../protocol/runDetails';
+import { buildRunDetailsState, runTitle } from '../protocol/runDetailsData';
+import { pickRun } from '../common/runPicker';
+import { webviewPage } from '../protocol/pagePieces';
+import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from '../common/webviewSupport';
 
 /** What happened to a message from the webview (for logs and tests). */
 export type HandledMessage = SharedHandledMessage<FromWebview>;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { RunRecord, RunStatus } from '../model/run';
-import { RunStore } from '../model/runStore';
+import { RunRecord, RunStatus } from '../../model/runs/run';
+import { RunStore } from '../../model/runs/runStore';
 
 export interface PickedRun {
   folder: vscode.WorkspaceFolder;

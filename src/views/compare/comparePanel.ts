@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunRecord, isTerminal } from '../model/run';
-import { RunStore } from '../model/runStore';
-import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking, readTracking } from '../model/tracking';
+import { RunRecord, isTerminal } from '../../model/runs/run';
+import { RunStore } from '../../model/runs/runStore';
+import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking, readTracking } from '../../model/runs/tracking';
 import {
   COMPARE_VIEW_TYPE,
   CompareState,
@@ -22,12 +22,12 @@ import {
   compareHtml,
   parseFromWebview,
   parseWebviewState,
-} from './protocol/compare';
-import { appendedPoints, buildCompareState, pickBestRun, primaryMetricOf, resolveGoal, tableToCsv, trackingStart } from './protocol/compareData';
-import { toDisplayNumber } from './protocol/runDetails';
-import { resolveRuns } from './runs/runCommands';
-import { pickRun } from './runPicker';
-import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from './webviewSupport';
+} from '../protocol/compare';
+import { appendedPoints, buildCompareState, pickBestRun, primaryMetricOf, resolveGoal, tableToCsv, trackingStart } from '../protocol/compareData';
+import { toDisplayNumber } from '../protocol/runDetails';
+import { resolveRuns } from '../runs/runCommands';
+import { pickRun } from '../common/runPicker';
+import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from '../common/webviewSupport';
 
 /** What happened to a message from the webview (for logs and tests). */
 export type HandledMessage = SharedHandledMessage<FromWebview>;
