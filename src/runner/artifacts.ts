@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserFacingError } from '../model/common/errors';
+import { isInsideFolder } from '../model/common/containment';
 
 export interface OutputEntry {
   /** Path relative to the outputs folder, forward slashes. */
@@ -20,10 +21,6 @@ export type SkippedCallback = (rel: string, reason: string) => void;
 
 function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException)?.code === code;
-}
-
-function within(root: string, real: string): boolean {
-  return real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 /** The forward-slash segments of a requested relative path, refusing anything that could name a place outside. */
@@ -64,7 +61,7 @@ async function resolveIn(root: string, outputsDir: string, rel: string): Promise
     if (isErrno(err, 'ELOOP')) throw new UserFacingError(`"${rel}" is a loop of symbolic links.`);
     throw err;
   }
-  if (!within(root, real)) throw outsideError(rel);
+  if (!isInsideFolder(root, real)) throw outsideError(rel);
   return real;
 }
 
@@ -76,7 +73,7 @@ function outsideError(rel: string): UserFacingError {
 async function existingPrefixWithin(root: string, outputsDir: string, segments: string[]): Promise<boolean> {
   for (let n = segments.length - 1; n >= 0; n--) {
     const real = await fs.promises.realpath(path.join(outputsDir, ...segments.slice(0, n))).catch(() => undefined);
-    if (real !== undefined) return within(root, real);
+    if (real !== undefined) return isInsideFolder(root, real);
   }
   return true;
 }
@@ -134,7 +131,7 @@ async function linkTarget(root: string, link: string): Promise<fs.Stats | string
   } catch {
     return 'a link to something that does not exist';
   }
-  if (!within(root, real)) return 'a link leading outside the outputs folder';
+  if (!isInsideFolder(root, real)) return 'a link leading outside the outputs folder';
   const st = await fs.promises.stat(real);
   if (st.isDirectory()) return 'a link to a folder (its files are listed where they really are)';
   if (!st.isFile()) return 'a link to something that is not a regular file';
@@ -182,7 +179,7 @@ async function copyDir(root: string, sourceReal: string, dest: string, relDir: s
     if (d.isDirectory()) {
       // Re-resolved: the folder may have been swapped for a link since readdir (a script still running).
       const real = await fs.promises.realpath(abs);
-      if (!within(root, real)) options.onSkipped?.(rel, 'a link leading outside the outputs folder');
+      if (!isInsideFolder(root, real)) options.onSkipped?.(rel, 'a link leading outside the outputs folder');
       else await copyDir(root, real, path.join(dest, d.name), rel, options);
     } else if (d.isFile()) {
       await copyFile(abs, path.join(dest, d.name), rel, options.overwrite ?? false);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { Ignore } from 'ignore';
 import { UserFacingError } from '../model/common/errors';
+import { isInsideFolder } from '../model/common/containment';
 
 /** Always left out: version control internals and ML Workbench's own data (runs would nest forever). */
 const ALWAYS_EXCLUDED = new Set(['.git', '.mlw', '.hg', '.svn']);
@@ -116,7 +117,7 @@ export async function copySnapshot(plan: SnapshotPlan, dest: string): Promise<vo
     } else {
       const target = await fs.promises.readlink(from);
       const resolved = await fs.promises.realpath(from).catch(() => undefined);
-      if (resolved && (resolved === rootReal || resolved.startsWith(rootReal + path.sep))) {
+      if (resolved && isInsideFolder(rootReal, resolved)) {
         await fs.promises.symlink(target, to);
       }
     }

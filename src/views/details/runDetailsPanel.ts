@@ -25,6 +25,7 @@ import { buildRunDetailsState, runTitle } from '../protocol/runDetailsData';
 import { pickRun } from '../common/runPicker';
 import { webviewPage } from '../protocol/pagePieces';
 import { LIVE_POLL_MS, REFRESH_DEBOUNCE_MS, HandledMessage as SharedHandledMessage, PanelLog, nonce } from '../common/webviewSupport';
+import { isInsideFolder } from '../../model/common/containment';
 
 /** What happened to a message from the webview (for logs and tests). */
 export type HandledMessage = SharedHandledMessage<FromWebview>;
@@ -37,10 +38,6 @@ function exists(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function within(root: string, real: string): boolean {
-  return real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 export class RunDetailsPanel implements vscode.Disposable {
@@ -276,7 +273,7 @@ export class RunDetailsPanel implements vscode.Disposable {
     try {
       const root = await fs.promises.realpath(snapshot);
       const real = await fs.promises.realpath(path.join(snapshot, ...file.split('/')));
-      return within(root, real) && (await fs.promises.stat(real)).isFile() ? real : undefined;
+      return isInsideFolder(root, real) && (await fs.promises.stat(real)).isFile() ? real : undefined;
     } catch {
       return undefined;
     }
