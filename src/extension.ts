@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from './views/common/commandIds';
+import { Disposable } from './views/common/disposable';
+import { registerCommand } from './views/common/registerCommand';
+import { WorkspaceRuns } from './views/common/workspaceRuns';
 import { cancelRun, rerunCommand, runAsExperiment, runAsExperimentWithConfig } from './views/runs/runAsExperiment';
 import { RunOutput } from './views/runs/runOutput';
 import { RunService } from './views/runs/runService';
@@ -11,67 +14,63 @@ import { RunsView } from './views/runs/runsView';
 import { RunDetailsPanel, openRunDetails } from './views/details/runDetailsPanel';
 import { ComparePanel, compareRuns, compareWithBest } from './views/compare/comparePanel';
 
-/** Composition root: owns every service; activation only wires things up (no Docker or disk work here). */
-class Workbench implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+const asObject = <T extends object>(v: unknown): T | undefined => (v && typeof v === 'object' ? (v as T) : undefined);
+const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Composition root: makes each service once (the output channel, one owner of every folder's runs, the run
+ * service, the views and panels) and registers every command from the table. Activation only wires things up:
+ * no Docker, no disk work, and Docker's client is loaded the first time a run or an event stream needs it.
+ */
+class Workbench extends Disposable {
+  readonly workspaceRuns: WorkspaceRuns;
   readonly runs: RunService;
   readonly runsView: RunsView;
 
   constructor(extensionPath: string, extensionUri: vscode.Uri) {
-    const output = this.own(new RunOutput());
-    const statusBar = this.own(new RunStatusBar());
-    this.runs = this.own(new RunService(output, statusBar, path.join(extensionPath, 'python')));
-    this.own(
-      vscode.commands.registerCommand(Commands.runAsExperiment, (uri?: unknown) => runAsExperiment(this.runs, uri)),
-      vscode.commands.registerCommand(Commands.runAsExperimentWithConfig, (uri?: unknown, config?: string) =>
-        runAsExperimentWithConfig(this.runs, uri, typeof config === 'string' ? config : undefined),
-      ),
-      vscode.commands.registerCommand(Commands.cancelRun, (run?: unknown) => cancelRun(this.runs, run)),
-      vscode.commands.registerCommand(Commands.rerun, (run?: unknown) => rerunCommand(this.runs, run)),
-      vscode.commands.registerCommand(Commands.showSnapshotDiff, (run?: unknown, file?: string) => showSnapshotDiff(run, file)),
-      vscode.commands.registerCommand(Commands.restoreSnapshot, (run?: unknown, confirmed?: boolean) => restoreSnapshot(run, confirmed === true)),
-      vscode.commands.registerCommand(Commands.showLogs, () => output.channel.show()),
-      vscode.commands.registerCommand(Commands.openRunDetails, (run?: unknown) => openRunDetails(extensionUri, run)),
-      RunDetailsPanel.registerSerializer(extensionUri),
-      RunDetailsPanel.followRunEvents(this.runs.onDidChangeRun),
-      vscode.commands.registerCommand('mlw.compareRuns', (node?: unknown, selection?: unknown, ids?: unknown) => compareRuns(extensionUri, node, selection, ids)),
-      vscode.commands.registerCommand('mlw.compareWithBest', (node?: unknown) => compareWithBest(extensionUri, node)),
-      ComparePanel.registerSerializer(extensionUri),
-      ComparePanel.followRunEvents(this.runs.onDidChangeRun),
-    );
+    super();
+    const output = this._register(new RunOutput());
+    const statusBar = this._register(new RunStatusBar());
+    const workspaceRuns = (this.workspaceRuns = this._register(new WorkspaceRuns(output.channel)));
+    const runs = (this.runs = this._register(new RunService(workspaceRuns, output, statusBar, path.join(extensionPath, 'python'))));
+    const view = (this.runsView = this._register(new RunsView(output.channel, workspaceRuns)));
     RunDetailsPanel.log = output.channel;
     ComparePanel.log = output.channel;
-    const view = (this.runsView = this.own(new RunsView(output.channel, this.runs.onDidChangeRun)));
-    this.own(
-      new RunLogDocuments(),
-      vscode.commands.registerCommand('mlw.openRunLogs', (node?: unknown) => openRunLogs(node)),
-      vscode.commands.registerCommand('mlw.openOutputs', (node?: unknown) => openOutputs(node)),
-      vscode.commands.registerCommand('mlw.renameRun', (node?: unknown, name?: string) => renameRun(node, typeof name === 'string' ? name : undefined)),
-      vscode.commands.registerCommand('mlw.tagRun', (node?: unknown, labels?: unknown) => tagRun(node, Array.isArray(labels) ? labels : undefined)),
-      vscode.commands.registerCommand('mlw.starRun', (node?: unknown, selection?: unknown) => setStarred(node, selection, true)),
-      vscode.commands.registerCommand('mlw.unstarRun', (node?: unknown, selection?: unknown) => setStarred(node, selection, false)),
-      vscode.commands.registerCommand('mlw.deleteRun', (node?: unknown, selection?: unknown, confirmed?: boolean) => deleteRunsCommand(node, selection, confirmed === true)),
-      vscode.commands.registerCommand('mlw.cleanUp', (criteria?: unknown, confirmed?: boolean) =>
-        cleanUpCommand(criteria && typeof criteria === 'object' ? criteria : undefined, confirmed === true),
-      ),
-      vscode.commands.registerCommand('mlw.filterRuns', (filter?: unknown) => filterRunsCommand(view, filter && typeof filter === 'object' ? filter : undefined)),
-      vscode.commands.registerCommand('mlw.clearRunFilter', () => view.setFilter({})),
-      vscode.commands.registerCommand('mlw.runs.showStarredOnly', () => view.setFilter({ ...view.provider.filter, starredOnly: true })),
-      vscode.commands.registerCommand('mlw.runs.showAll', () => view.setFilter({ ...view.provider.filter, starredOnly: undefined })),
-      vscode.commands.registerCommand('mlw.runs.groupByConfig', () => view.setGroupBy('config')),
-      vscode.commands.registerCommand('mlw.runs.groupByScript', () => view.setGroupBy('script')),
-      vscode.commands.registerCommand('mlw.runs.refresh', () => view.refreshNow()),
-      vscode.commands.registerCommand('mlw.runs.loadMore', (node?: unknown) => view.provider.loadMore(node as never)),
-    );
-  }
+    this._register(new RunLogDocuments());
+    this._register(RunDetailsPanel.registerSerializer(extensionUri));
+    this._register(RunDetailsPanel.followRunEvents(runs.onDidChangeRun));
+    this._register(ComparePanel.registerSerializer(extensionUri));
+    this._register(ComparePanel.followRunEvents(runs.onDidChangeRun));
 
-  private own<T extends vscode.Disposable>(...items: T[]): T {
-    this.disposables.push(...items);
-    return items[0];
-  }
-
-  dispose(): void {
-    for (const d of this.disposables.reverse()) d.dispose();
+    const commands: [string, (...args: unknown[]) => unknown][] = [
+      [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
+      [Commands.runAsExperimentWithConfig, (uri, config) => runAsExperimentWithConfig(runs, uri, asString(config))],
+      [Commands.cancelRun, (run) => cancelRun(runs, run)],
+      [Commands.rerun, (run) => rerunCommand(runs, run)],
+      [Commands.showSnapshotDiff, (run, file) => showSnapshotDiff(workspaceRuns, run, asString(file))],
+      [Commands.restoreSnapshot, (run, confirmed) => restoreSnapshot(workspaceRuns, run, confirmed === true)],
+      [Commands.showLogs, () => output.channel.show()],
+      [Commands.openRunDetails, (run) => openRunDetails(extensionUri, run)],
+      [Commands.compareRuns, (node, selection, ids) => compareRuns(extensionUri, node, selection, ids)],
+      [Commands.compareWithBest, (node) => compareWithBest(extensionUri, node)],
+      [Commands.openRunLogs, (node) => openRunLogs(workspaceRuns, node)],
+      [Commands.openOutputs, (node) => openOutputs(workspaceRuns, node)],
+      [Commands.renameRun, (node, name) => renameRun(workspaceRuns, node, asString(name))],
+      [Commands.tagRun, (node, labels) => tagRun(workspaceRuns, node, Array.isArray(labels) ? labels : undefined)],
+      [Commands.starRun, (node, selection) => setStarred(workspaceRuns, node, selection, true)],
+      [Commands.unstarRun, (node, selection) => setStarred(workspaceRuns, node, selection, false)],
+      [Commands.deleteRun, (node, selection, confirmed) => deleteRunsCommand(workspaceRuns, node, selection, confirmed === true)],
+      [Commands.cleanUp, (criteria, confirmed) => cleanUpCommand(workspaceRuns, asObject(criteria), confirmed === true)],
+      [Commands.filterRuns, (filter) => filterRunsCommand(view, asObject(filter))],
+      [Commands.clearRunFilter, () => view.setFilter({})],
+      [Commands.showStarredOnly, () => view.setFilter({ ...view.provider.filter, starredOnly: true })],
+      [Commands.showAllRuns, () => view.setFilter({ ...view.provider.filter, starredOnly: undefined })],
+      [Commands.groupByConfig, () => view.setGroupBy('config')],
+      [Commands.groupByScript, () => view.setGroupBy('script')],
+      [Commands.refreshRuns, () => view.refreshNow()],
+      [Commands.loadMoreRuns, (node) => view.provider.loadMore(node as never)],
+    ];
+    for (const [id, handler] of commands) this._register(registerCommand(id as never, handler));
   }
 }
 
@@ -79,6 +78,8 @@ class Workbench implements vscode.Disposable {
 export interface WorkbenchApi {
   runs: RunService;
   runsView: RunsView;
+  /** The one owner of each workspace folder's runs and their change feed. */
+  workspaceRuns: WorkspaceRuns;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
   reconciled: Promise<unknown>;
 }
@@ -88,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, reconciled };
 }
 
 export function deactivate(): void {

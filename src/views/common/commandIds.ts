@@ -1,15 +1,46 @@
-/** Every command id the extension contributes, in one place (package.json must list the same ids). */
+/**
+ * Every command id the extension contributes, and the context keys its menus test. A unit test checks this
+ * table against package.json both ways, so a command cannot be contributed without a handler's id or the
+ * reverse. No vscode import: the test runs under plain mocha.
+ */
 export const Commands = {
   runAsExperiment: 'mlw.runAsExperiment',
   runAsExperimentWithConfig: 'mlw.runAsExperimentWithConfig',
   cancelRun: 'mlw.cancelRun',
-  showLogs: 'mlw.showLogs',
   rerun: 'mlw.rerun',
-  restoreSnapshot: 'mlw.restoreSnapshot',
   showSnapshotDiff: 'mlw.showSnapshotDiff',
+  restoreSnapshot: 'mlw.restoreSnapshot',
+  showLogs: 'mlw.showLogs',
   openRunDetails: 'mlw.openRunDetails',
+  openRunLogs: 'mlw.openRunLogs',
+  openOutputs: 'mlw.openOutputs',
+  renameRun: 'mlw.renameRun',
+  tagRun: 'mlw.tagRun',
+  starRun: 'mlw.starRun',
+  unstarRun: 'mlw.unstarRun',
+  deleteRun: 'mlw.deleteRun',
+  cleanUp: 'mlw.cleanUp',
+  filterRuns: 'mlw.filterRuns',
+  clearRunFilter: 'mlw.clearRunFilter',
+  showStarredOnly: 'mlw.runs.showStarredOnly',
+  showAllRuns: 'mlw.runs.showAll',
+  groupByConfig: 'mlw.runs.groupByConfig',
+  groupByScript: 'mlw.runs.groupByScript',
+  refreshRuns: 'mlw.runs.refresh',
+  loadMoreRuns: 'mlw.runs.loadMore',
+  compareRuns: 'mlw.compareRuns',
+  compareWithBest: 'mlw.compareWithBest',
 } as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
 
 export const ContextKeys = {
   hasActiveRuns: 'mlw.hasActiveRuns',
+  runsGroupBy: 'mlw.runs.groupBy',
+  runsFiltered: 'mlw.runs.filtered',
+  runsStarredOnly: 'mlw.runs.starredOnly',
+} as const;
+
+export const ViewIds = {
+  runs: 'mlw.runs',
 } as const;

@@ -2,27 +2,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserFacingError } from '../../model/common/errors';
 import { RunOptions, RunRecord, isTerminal } from '../../model/runs/run';
-import { RunConfig, RunConfigError, listRunConfigs, loadRunConfig, runConfigTemplate, saveRunConfig, validateRunConfigName } from '../../model/runconfig/runConfig';
+import { RunConfig, listRunConfigs, loadRunConfig, runConfigTemplate, saveRunConfig, validateRunConfigName } from '../../model/runconfig/runConfig';
 import { RunHandle } from '../../runner/experimentRunner';
 import { optionsFromConfig } from '../../runner/runRequest';
 import { pickRun } from '../common/runPicker';
+import { showError } from '../common/userErrors';
 import { RunService } from './runService';
 
 /** What the run commands return, so callers (tests, other extensions) learn the run id or why there is none. */
 export type RunCommandResult = { runId: string } | { error: string } | { canceled: true } | { createdConfig: string };
 
-export async function showError(err: unknown): Promise<{ error: string }> {
-  if (err instanceof UserFacingError) {
-    const actions: { label: string; run: () => unknown }[] = [];
-    if (err.action) actions.push({ label: err.action.label, run: () => vscode.commands.executeCommand(err.action!.command, ...(err.action!.args ?? [])) });
-    if (err instanceof RunConfigError && err.file) actions.push({ label: 'Open File', run: () => vscode.window.showTextDocument(vscode.Uri.file(err.file)) });
-    void vscode.window.showErrorMessage(err.message, ...actions.map((a) => a.label)).then((picked) => actions.find((a) => a.label === picked)?.run());
-    return { error: err.message };
-  }
-  const message = `ML Workbench: unexpected error: ${(err as Error).message ?? err}`;
-  void vscode.window.showErrorMessage(message);
-  return { error: message };
-}
+export { showError };
 
 interface Target {
   uri: vscode.Uri;
@@ -147,7 +137,7 @@ async function createConfig(root: string, scriptRel: string): Promise<RunCommand
 
 export async function rerunCommand(service: RunService, arg?: unknown): Promise<RunCommandResult> {
   try {
-    const picked = await pickRun(arg, 'Rerun which run? (same snapshot, image and arguments)');
+    const picked = await pickRun(service.runs, arg, 'Rerun which run? (same snapshot, image and arguments)');
     if (!picked) return { canceled: true };
     if (!vscode.workspace.isTrusted) throw new UserFacingError('Rerunning executes code from this workspace. Trust the workspace first.');
     service.output.channel.show(true);
@@ -159,7 +149,7 @@ export async function rerunCommand(service: RunService, arg?: unknown): Promise<
 
 export async function cancelRun(service: RunService, arg?: unknown): Promise<string | undefined> {
   try {
-    const picked = await pickRun(arg, 'Cancel which run?', ['Queued', 'Running']);
+    const picked = await pickRun(service.runs, arg, 'Cancel which run?', ['Queued', 'Running']);
     if (!picked) return undefined;
     if (isTerminal(picked.run.status)) {
       void vscode.window.showInformationMessage(`Run ${picked.run.id} already ended (${picked.run.status}).`);

@@ -1,19 +1,19 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { RunStatus, TERMINAL_STATUSES } from '../../model/runs/run';
-import { RunStore } from '../../model/runs/runStore';
 import { connectDocker } from '../../runner/docker/client';
 import { CleanupCriteria, DeleteResult, deleteRuns, planCleanup } from '../../runner/runCleanup';
 import { formatMB } from '../../runner/snapshot';
-import { showError } from './runAsExperiment';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
+import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
 import { RunFilter } from './runFilter';
 import { RunsNode } from './runsTree';
 import { RunsView } from './runsView';
 
 export interface RunRef {
-  folder: vscode.WorkspaceFolder;
+  /** The owner of the run's folder: every read and write of the run goes through it. */
+  owner: FolderRuns;
   id: string;
 }
 
@@ -21,36 +21,32 @@ export interface RunRef {
  * The runs a tree command acts on: the multi-selection when the clicked node is part of it, else the
  * clicked node, else (palette) a run id argument or a quick-pick.
  */
-export async function resolveRuns(node: unknown, selection: unknown, title: string): Promise<RunRef[]> {
+export async function resolveRuns(runs: WorkspaceRuns, node: unknown, selection: unknown, title: string): Promise<RunRef[]> {
   const asRef = (n: unknown): RunRef | undefined => {
     const r = n as RunsNode | undefined;
-    return r && r.kind === 'run' ? { folder: r.folder, id: r.id } : undefined;
+    return r && r.kind === 'run' ? { owner: runs.of(r.folder), id: r.id } : undefined;
   };
   if (Array.isArray(selection) && selection.length > 1) return selection.map(asRef).filter((r): r is RunRef => !!r);
   const single = asRef(node);
   if (single) return [single];
-  const picked = await pickRun(node, title);
-  return picked ? [{ folder: picked.folder, id: picked.run.id }] : [];
+  const picked = await pickRun(runs, node, title);
+  return picked ? [{ owner: picked.runs, id: picked.run.id }] : [];
 }
 
-function store(ref: RunRef): RunStore {
-  return new RunStore(ref.folder.uri.fsPath);
-}
-
-export async function renameRun(node?: unknown, newName?: string): Promise<string | undefined> {
-  const [ref] = await resolveRuns(node, undefined, 'Rename which run?');
+export async function renameRun(runs: WorkspaceRuns, node?: unknown, newName?: string): Promise<string | undefined> {
+  const [ref] = await resolveRuns(runs, node, undefined, 'Rename which run?');
   if (!ref) return undefined;
-  const run = await store(ref).get(ref.id);
+  const run = await ref.owner.get(ref.id);
   const name = newName ?? (await vscode.window.showInputBox({ title: `Rename run ${ref.id}`, value: run?.name ?? '', prompt: 'Empty to go back to the id' }));
   if (name === undefined) return undefined;
-  await store(ref).update(ref.id, { name: name.trim() || undefined });
+  await ref.owner.update(ref.id, { name: name.trim() || undefined });
   return name.trim();
 }
 
-export async function tagRun(node?: unknown, labels?: string[]): Promise<string[] | undefined> {
-  const [ref] = await resolveRuns(node, undefined, 'Label which run?');
+export async function tagRun(runs: WorkspaceRuns, node?: unknown, labels?: string[]): Promise<string[] | undefined> {
+  const [ref] = await resolveRuns(runs, node, undefined, 'Label which run?');
   if (!ref) return undefined;
-  const run = await store(ref).get(ref.id);
+  const run = await ref.owner.get(ref.id);
   let next = labels;
   if (!next) {
     const text = await vscode.window.showInputBox({ title: `Labels of run ${ref.id}`, value: (run?.labels ?? []).join(', '), prompt: 'Comma-separated, e.g. baseline, best' });
@@ -58,13 +54,13 @@ export async function tagRun(node?: unknown, labels?: string[]): Promise<string[
     next = text.split(',');
   }
   const clean = [...new Set(next.map((l) => l.trim()).filter(Boolean))];
-  await store(ref).update(ref.id, { labels: clean.length ? clean : undefined });
+  await ref.owner.update(ref.id, { labels: clean.length ? clean : undefined });
   return clean;
 }
 
-export async function setStarred(node: unknown, selection: unknown, starred: boolean): Promise<string[]> {
-  const refs = await resolveRuns(node, selection, starred ? 'Star which run?' : 'Unstar which run?');
-  for (const ref of refs) await store(ref).update(ref.id, { starred: starred || undefined });
+export async function setStarred(runs: WorkspaceRuns, node: unknown, selection: unknown, starred: boolean): Promise<string[]> {
+  const refs = await resolveRuns(runs, node, selection, starred ? 'Star which run?' : 'Unstar which run?');
+  for (const ref of refs) await ref.owner.update(ref.id, { starred: starred || undefined });
   return refs.map((r) => r.id);
 }
 
@@ -74,9 +70,9 @@ function describeDeletion(result: DeleteResult): string {
 }
 
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
-export async function deleteRunsCommand(node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
-  try {
-    const refs = await resolveRuns(node, selection, 'Delete which run?');
+export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
+  {
+    const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
     if (!refs.length) return undefined;
     if (!confirmed) {
       const what = refs.length === 1 ? `run ${refs[0].id}` : `${refs.length} runs`;
@@ -84,18 +80,15 @@ export async function deleteRunsCommand(node?: unknown, selection?: unknown, con
       if (ok !== 'Delete') return undefined;
     }
     const total: DeleteResult = { deleted: [], imagesRemoved: [], imagesKept: [] };
-    for (const folder of new Set(refs.map((r) => r.folder))) {
-      const ids = refs.filter((r) => r.folder === folder).map((r) => r.id);
-      const result = await deleteRuns(connectDocker(readSettings(folder.uri).dockerHost), new RunStore(folder.uri.fsPath), ids);
+    for (const owner of new Set(refs.map((r) => r.owner))) {
+      const ids = refs.filter((r) => r.owner === owner).map((r) => r.id);
+      const result = await deleteRuns(connectDocker(readSettings(owner.folder.uri).dockerHost), owner.store, ids);
       total.deleted.push(...result.deleted);
       total.imagesRemoved.push(...result.imagesRemoved);
       total.imagesKept.push(...result.imagesKept);
     }
     void vscode.window.showInformationMessage(describeDeletion(total));
     return total;
-  } catch (err) {
-    await showError(err);
-    return undefined;
   }
 }
 
@@ -104,8 +97,8 @@ export async function deleteRunsCommand(node?: unknown, selection?: unknown, con
  * the bytes it frees (all preselected, untick to keep), then deletes them together. `criteria` and `confirmed`
  * skip the questions (tests, automation).
  */
-export async function cleanUpCommand(criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
-  try {
+export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
+  {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
     let c = criteria;
@@ -123,7 +116,7 @@ export async function cleanUpCommand(criteria?: CleanupCriteria, confirmed = fal
       c = choice.criteria;
     }
     const docker = connectDocker(readSettings(folder.uri).dockerHost);
-    const runStore = new RunStore(folder.uri.fsPath);
+    const runStore = runs.of(folder).store;
     const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Measuring what can be cleaned up…' }, () => planCleanup(docker, runStore, c!));
     if (!plan.runs.length) {
       void vscode.window.showInformationMessage('Nothing to clean up: no runs match.');
@@ -141,9 +134,6 @@ export async function cleanUpCommand(criteria?: CleanupCriteria, confirmed = fal
     const result = await deleteRuns(docker, runStore, ids);
     void vscode.window.showInformationMessage(describeDeletion(result));
     return result;
-  } catch (err) {
-    await showError(err);
-    return undefined;
   }
 }
 
@@ -182,7 +172,7 @@ export class RunLogDocuments implements vscode.TextDocumentContentProvider, vsco
   });
 
   static uriFor(ref: RunRef): vscode.Uri {
-    const file = new RunStore(ref.folder.uri.fsPath).paths(ref.id).logs;
+    const file = ref.owner.store.paths(ref.id).logs;
     return vscode.Uri.from({ scheme: RunLogDocuments.scheme, path: `/${ref.id}.log`, query: encodeURIComponent(file) });
   }
 
@@ -211,18 +201,18 @@ export class RunLogDocuments implements vscode.TextDocumentContentProvider, vsco
   }
 }
 
-export async function openRunLogs(node?: unknown): Promise<vscode.TextDocument | undefined> {
-  const [ref] = await resolveRuns(node, undefined, 'Show the logs of which run?');
+export async function openRunLogs(runs: WorkspaceRuns, node?: unknown): Promise<vscode.TextDocument | undefined> {
+  const [ref] = await resolveRuns(runs, node, undefined, 'Show the logs of which run?');
   if (!ref) return undefined;
   const doc = await vscode.workspace.openTextDocument(RunLogDocuments.uriFor(ref));
   await vscode.window.showTextDocument(doc, { preview: false });
   return doc;
 }
 
-export async function openOutputs(node?: unknown): Promise<vscode.Uri | undefined> {
-  const [ref] = await resolveRuns(node, undefined, 'Open the outputs of which run?');
+export async function openOutputs(runs: WorkspaceRuns, node?: unknown): Promise<vscode.Uri | undefined> {
+  const [ref] = await resolveRuns(runs, node, undefined, 'Open the outputs of which run?');
   if (!ref) return undefined;
-  const dir = vscode.Uri.file(store(ref).paths(ref.id).outputs);
+  const dir = vscode.Uri.file(ref.owner.store.paths(ref.id).outputs);
   const entries = fs.existsSync(dir.fsPath) ? fs.readdirSync(dir.fsPath) : [];
   if (!entries.length) {
     void vscode.window.showInformationMessage(`Run ${ref.id} wrote no outputs (files written to /workspace/outputs are kept).`);

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunOptions, RunRecord, isTerminal } from '../../model/runs/run';
-import { RunStore } from '../../model/runs/runStore';
 import { connectDocker } from '../../runner/docker/client';
 import { ExperimentRunner, RunHandle } from '../../runner/experimentRunner';
 import { RunQueue } from '../../runner/runQueue';
 import { RunOutput } from './runOutput';
 import { RunStatusBar } from './runStatusBar';
 import { readSettings } from '../common/settings';
+import { WorkspaceRuns } from '../common/workspaceRuns';
 
 export interface ActiveRun {
   handle: RunHandle;
@@ -17,9 +17,9 @@ export interface ActiveRun {
 }
 
 /**
- * The editor's side of running experiments: one ExperimentRunner per workspace folder (and Docker host)
- * sharing one queue (mlw.maxConcurrentRuns), the set of active runs, and the output channel and status bar
- * that follow them.
+ * The editor's side of running experiments: one ExperimentRunner per workspace folder (and Docker host),
+ * writing through that folder's one store (WorkspaceRuns), sharing one queue (mlw.maxConcurrentRuns); the set
+ * of active runs, and the output channel and status bar that follow them.
  */
 export class RunService implements vscode.Disposable {
   private readonly runners = new Map<string, ExperimentRunner>();
@@ -30,6 +30,7 @@ export class RunService implements vscode.Disposable {
   readonly onDidChangeRun = this.statusChanged.event;
 
   constructor(
+    readonly runs: WorkspaceRuns,
     readonly output: RunOutput,
     private readonly statusBar: RunStatusBar,
     private readonly helperDir: string,
@@ -44,7 +45,7 @@ export class RunService implements vscode.Disposable {
     const key = `${folder.uri.fsPath}\0${dockerHost}`;
     let runner = this.runners.get(key);
     if (!runner) {
-      runner = new ExperimentRunner(connectDocker(dockerHost), new RunStore(folder.uri.fsPath), { queue: this.queue, helperDir: this.helperDir });
+      runner = new ExperimentRunner(connectDocker(dockerHost), this.runs.of(folder).store, { queue: this.queue, helperDir: this.helperDir });
       this.runners.set(key, runner);
     }
     return runner;

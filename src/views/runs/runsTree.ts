@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { RunStatus, durationMs, formatDuration } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
-import { RunStore } from '../../model/runs/runStore';
+import { Commands } from '../common/commandIds';
+import type { WorkspaceRuns } from '../common/workspaceRuns';
 import { RunFilter, matchesFilter } from './runFilter';
 
 export type GroupBy = 'script' | 'config';
@@ -51,7 +52,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   groupBy: GroupBy = 'script';
   filter: RunFilter = {};
 
-  constructor(private readonly onLoadError: (folder: string, err: Error) => void) {}
+  constructor(
+    private readonly runs: WorkspaceRuns,
+    private readonly onLoadError: (folder: string, err: Error) => void,
+  ) {}
 
   refresh(): void {
     this.cache.clear();
@@ -62,7 +66,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   async runsOf(folder: vscode.WorkspaceFolder): Promise<RunSummary[]> {
     let runs = this.cache.get(folder.uri.fsPath);
     if (!runs) {
-      runs = await new RunStore(folder.uri.fsPath).listSummaries((id, err) => this.onLoadError(folder.name, new Error(`run ${id}: ${err.message}`)));
+      runs = await this.runs.of(folder).list((id, err) => this.onLoadError(folder.name, new Error(`run ${id}: ${err.message}`)));
       this.cache.set(folder.uri.fsPath, runs);
     }
     return runs.filter((r) => matchesFilter(r, this.filter));
@@ -131,7 +135,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       case 'more': {
         const item = new vscode.TreeItem(`Load more… (${node.remaining} older)`, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'mlw.runs.loadMore', title: 'Load more', arguments: [node] };
+        item.command = { command: Commands.loadMoreRuns, title: 'Load more', arguments: [node] };
         item.contextValue = 'loadMore';
         return item;
       }
@@ -157,7 +161,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     item.tooltip = this.tooltip(run);
     // State in contextValue, matched with viewItem =~ in package.json menus.
     item.contextValue = `run.${run.status.toLowerCase()}${run.starred ? '.starred' : ''}`;
-    item.command = { command: 'mlw.openRunDetails', title: 'Open Run Details', arguments: [run.id] };
+    item.command = { command: Commands.openRunDetails, title: 'Open Run Details', arguments: [run.id] };
     return item;
   }
 

@@ -1,20 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunStore } from '../../model/runs/runStore';
 import { SnapshotDiff, diffSnapshot } from '../../runner/snapshot';
 import { pickRun } from '../common/runPicker';
-import { showError } from './runAsExperiment';
+import type { WorkspaceRuns } from '../common/workspaceRuns';
 
 /**
  * "Show Code Diff": compares a run's snapshot with the workspace now. Opens VS Code's diff editor on the
  * changed file the user picks (the run's script first); returns the comparison for callers and tests.
  */
-export async function showSnapshotDiff(arg?: unknown, fileArg?: string): Promise<(SnapshotDiff & { opened?: string }) | undefined> {
-  try {
-    const picked = await pickRun(arg, 'Compare the code of which run with the workspace?');
+export async function showSnapshotDiff(runs: WorkspaceRuns, arg?: unknown, fileArg?: string): Promise<(SnapshotDiff & { opened?: string }) | undefined> {
+  {
+    const picked = await pickRun(runs, arg, 'Compare the code of which run with the workspace?');
     if (!picked) return undefined;
-    const snapshot = new RunStore(picked.folder.uri.fsPath).paths(picked.run.id).snapshot;
+    const snapshot = picked.runs.store.paths(picked.run.id).snapshot;
     if (!fs.existsSync(snapshot)) throw new Error(`run ${picked.run.id} has no snapshot on disk`);
     const diff = await diffSnapshot(snapshot, picked.folder.uri.fsPath);
     const candidates = [...diff.changed, ...diff.removed];
@@ -37,9 +36,6 @@ export async function showSnapshotDiff(arg?: unknown, fileArg?: string): Promise
     const right = fs.existsSync(current) ? vscode.Uri.file(current) : vscode.Uri.parse('untitled:' + current);
     await vscode.commands.executeCommand('vscode.diff', left, right, `${file} (run ${picked.run.id.slice(-4)}) ↔ workspace`);
     return { ...diff, opened: file };
-  } catch (err) {
-    await showError(err);
-    return undefined;
   }
 }
 
@@ -47,12 +43,12 @@ export async function showSnapshotDiff(arg?: unknown, fileArg?: string): Promise
  * "Restore Snapshot": writes a run's code back into the workspace after a modal confirmation that lists
  * what will be overwritten. Files added since are kept (nothing is deleted). `confirmed` skips the dialog.
  */
-export async function restoreSnapshot(arg?: unknown, confirmed = false): Promise<{ restored: string[] } | undefined> {
-  try {
-    const picked = await pickRun(arg, 'Restore the code of which run into the workspace?');
+export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confirmed = false): Promise<{ restored: string[] } | undefined> {
+  {
+    const picked = await pickRun(runs, arg, 'Restore the code of which run into the workspace?');
     if (!picked) return undefined;
     const root = picked.folder.uri.fsPath;
-    const snapshot = new RunStore(root).paths(picked.run.id).snapshot;
+    const snapshot = picked.runs.store.paths(picked.run.id).snapshot;
     const diff = await diffSnapshot(snapshot, root);
     const toWrite = [...diff.changed, ...diff.removed];
     if (!toWrite.length) {
@@ -76,8 +72,5 @@ export async function restoreSnapshot(arg?: unknown, confirmed = false): Promise
     }
     void vscode.window.showInformationMessage(`Restored ${toWrite.length} file(s) from run ${picked.run.id}.`);
     return { restored: toWrite };
-  } catch (err) {
-    await showError(err);
-    return undefined;
   }
 }
