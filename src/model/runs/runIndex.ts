@@ -108,8 +108,9 @@ interface Journal {
 }
 
 /**
- * What this process has read of each index file, shared by every RunIndex of that file (a view may make a new
- * RunStore per refresh): a refresh reads only what was appended since, and listings of one file take turns.
+ * What this process has read of each index file, shared by every RunIndex of that file in this process (the
+ * extension has one store per folder, but the CLI, tests and benchmarks may make more): a refresh reads only what
+ * was appended since, and listings of one file take turns.
  */
 const readers = new Map<string, { journal?: Journal; chain: Promise<unknown> }>();
 
