@@ -16,6 +16,7 @@ import {
   runConfigJsonSchema,
   runConfigJsonSchemaText,
   runConfigKeys,
+  runConfigLocationAt,
   runConfigTemplate,
 } from '../../src/model/runconfig/runConfig';
 import { DURATION_PATTERN, MEMORY_PATTERN } from '../../src/model/runconfig/units';
@@ -153,6 +154,34 @@ describe('run configurations: the key table', () => {
     }
     const text = runConfigTemplate();
     for (const k of runConfigKeys()) assert.ok(text.includes(k.summary.split(' ').slice(0, 4).join(' ')), `${k.path} is documented`);
+  });
+});
+
+describe('run configurations: the key under the cursor', () => {
+  const text = 'script: a.py\nresources:\n  cpus: 2\nenv:\n  SEED: 1\n# a comment\n';
+  const at = (needle: string, plus = 0) => runConfigLocationAt(text, text.indexOf(needle) + plus);
+
+  it('names the key and whether the cursor is on it or in its value, with the range', () => {
+    const key = at('cpus', 2);
+    assert.deepEqual({ path: key?.path, on: key?.on, range: key?.range }, {
+      path: ['resources', 'cpus'],
+      on: 'key',
+      range: { start: { line: 2, character: 2 }, end: { line: 2, character: 6 } },
+    });
+    assert.equal(key?.key, keyAt('resources.cpus'));
+    assert.deepEqual([at('2')?.path, at('2')?.on], [['resources', 'cpus'], 'value']);
+    assert.deepEqual([at('a.py', 4)?.path, at('a.py', 4)?.on], [['script'], 'value']);
+    assert.equal(at('script')?.key?.name, 'script');
+    const variable = at('SEED');
+    assert.deepEqual(variable?.path, ['env', 'SEED']);
+    assert.equal(variable?.key, undefined);
+  });
+
+  it('finds nothing in comments, past the end, or in a file that is not a mapping', () => {
+    assert.equal(at('comment'), undefined);
+    assert.equal(runConfigLocationAt(text, text.length + 5), undefined);
+    assert.equal(runConfigLocationAt('- a\n- b\n', 1), undefined);
+    assert.equal(runConfigLocationAt('', 0), undefined);
   });
 });
 

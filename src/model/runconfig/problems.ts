@@ -25,6 +25,15 @@ export interface RunConfigProblem {
   offsets: { start: number; end: number };
 }
 
+export function rangeOf(lines: LineCounter, start: number, end: number): RunConfigRange {
+  const position = (offset: number): RunConfigPosition => {
+    const { line, col } = lines.linePos(offset);
+    // Line 0 means no line start was recorded before the offset, and then col is the offset itself.
+    return line === 0 ? { line: 0, character: col } : { line: line - 1, character: col - 1 };
+  };
+  return { start: position(start), end: position(end) };
+}
+
 export function problemAt(
   lines: LineCounter,
   key: string,
@@ -33,9 +42,5 @@ export function problemAt(
   end: number,
   severity: RunConfigProblem['severity'] = 'error',
 ): RunConfigProblem {
-  const position = (offset: number): RunConfigPosition => {
-    const { line, col } = lines.linePos(offset);
-    return { line: line - 1, character: col - 1 };
-  };
-  return { key, message, severity, range: { start: position(start), end: position(end) }, offsets: { start, end } };
+  return { key, message, severity, range: rangeOf(lines, start, end), offsets: { start, end } };
 }

@@ -4,12 +4,17 @@
  *
  * The public face of the folder: callers import from here, the modules behind it stay free to move.
  */
-export { RunConfig, RunConfigError, defaultRunConfig } from './types';
+export type { RunConfig } from './types';
+export { RunConfigError, defaultRunConfig } from './types';
 export { validateRunConfigName } from './names';
 export { parseDuration, parseMemory } from './units';
-export { RunConfigDocument, parseRunConfig, parseRunConfigDocument, problemError } from './parse';
-export { RunConfigPosition, RunConfigProblem, RunConfigRange } from './problems';
-export { RunConfigKey, exampleSnippet, keyAt, keysUnder, runConfigKeys } from './schema';
+export type { RunConfigDocument } from './parse';
+export { parseRunConfig, parseRunConfigDocument, problemError } from './parse';
+export type { RunConfigPosition, RunConfigProblem, RunConfigRange } from './problems';
+export type { RunConfigLocation } from './locate';
+export { runConfigLocationAt } from './locate';
+export type { RunConfigKey } from './schema';
+export { exampleSnippet, keyAt, keysUnder, runConfigKeys } from './schema';
 export { runConfigTemplate } from './template';
 export { RUNCONFIG_SCHEMA_FILE, runConfigJsonSchema, runConfigJsonSchemaText } from './jsonSchema';
 export { RUNCONFIG_DIR, listRunConfigs, loadRunConfig, saveRunConfig } from './files';
