@@ -44,4 +44,14 @@ describe('package.json contributions', () => {
       for (const e of entries) assert.ok(declared.has(e.command), `${menu}: ${e.command}`);
     }
   });
+
+  it('validates run configurations with the committed JSON Schema, for editors with a YAML extension', () => {
+    const entries = manifest.contributes.yamlValidation as { fileMatch: string[]; url: string }[];
+    const entry = entries.find((e) => e.url === './schemas/runconfig.schema.json');
+    assert.ok(entry, 'a yamlValidation entry for the run configuration schema');
+    assert.ok(fs.statSync(path.join(REPO_ROOT, entry.url)).isFile(), entry.url);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, entry.url), 'utf8')).$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.deepEqual(entry.fileMatch, ['.mlw/runconfigs/*.yaml', '.mlw/runconfigs/*.yml']);
+    assert.ok(manifest.scripts.schemas, 'an npm script that regenerates it');
+  });
 });

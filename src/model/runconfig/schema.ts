@@ -86,7 +86,7 @@ const script = key<string>({
   example: 'train.py',
   schema: {
     type: 'string',
-    // Not absolute, no ".." segment, ends with .py: the parser's checks, in its order of precedence.
+    // Not absolute, no ".." segment, ends with .py: what the validator checks (the tests compare both on samples).
     pattern: String.raw`^(?!\s*(?:[\\/]|[A-Za-z]:))(?!\s*(?:.*[\\/])?\.\.[\\/]).*\.py\s*$`,
   },
   validate(value, check, k) {
