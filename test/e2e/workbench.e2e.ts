@@ -2,7 +2,9 @@
  * End to end through the real workbench UI (no extension-host test API): code-server 4.100.3 with the extension
  * installed from this checkout, driven by clicks and keys in Chromium. Opens scripts/hello.py, runs
  * "ML Workbench: Run as Experiment" from the command palette, watches the run complete in the Runs view, opens
- * its details panel, and saves screenshots of both to media/screenshots/.
+ * its details panel, and saves screenshots of both to out/screenshots/ (MLW_SCREENSHOTS_DIR to change).
+ * They land in a build folder so a test run never rewrites tracked files; `npm run screenshots` copies them
+ * into media/screenshots/ (the README's images) when they should change.
  *
  *   node esbuild.mjs && MLW_TEST_BASE_IMAGE=... npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js
  */
@@ -13,7 +15,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
 import { REPO_ROOT, createTestWorkspace } from '../harness/testWorkspace';
 
-const SCREENSHOTS = path.join(REPO_ROOT, 'media', 'screenshots');
+const SCREENSHOTS = process.env.MLW_SCREENSHOTS_DIR || path.join(REPO_ROOT, 'out', 'screenshots');
 
 describe('ML Workbench in the real workbench (code-server + Chromium)', function () {
   this.timeout(180_000);
