@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../src/model/common/atomicFile';
@@ -31,6 +31,13 @@ describe('RunStore', () => {
     assert.deepEqual(status.trim().split('\n').map((l) => l.slice(3)).sort(), ['.mlw/.gitignore', '.mlw/Dockerfile', '.mlw/runconfigs/default.yaml']);
   });
 
+  it('refuses to create a run whose id exists already, keeping the first record', async () => {
+    const r = await store.create(record());
+    await assert.rejects(store.create({ ...record(r.id), script: 'other.py' }), /exists already/);
+    assert.equal((await store.get(r.id))?.script, 'train.py');
+    assert.match(newRunId(), /^\d{8}-\d{6}-[0-9a-f]{8}$/);
+  });
+
   it('leaves a .mlw/.gitignore the user edited alone', async () => {
     fs.mkdirSync(path.join(root, '.mlw'));
     fs.writeFileSync(path.join(root, '.mlw', '.gitignore'), 'runs/\n');
@@ -51,6 +58,32 @@ describe('RunStore', () => {
     assert.equal(got?.imageId, 'sha256:x');
     assert.equal(got?.containerId, 'c1');
     assert.equal(got?.exitCode, 0);
+  });
+
+  it('loses no field when two processes update one run at once (200 distinct fields each)', async () => {
+    const r = await store.create(record());
+    const writer = (n: number) => `
+      const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runs/runStore'))});
+      const store = new RunStore(${JSON.stringify(root)});
+      (async () => {
+        for (let i = 0; i < 200; i++) await store.update(${JSON.stringify(r.id)}, { ['p${n}_' + i]: i });
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const run = (n: number) => new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', writer(n)], { stdio: 'inherit' }).on('exit', resolve));
+    assert.deepEqual(await Promise.all([run(1), run(2)]), [0, 0]);
+    const got = (await store.get(r.id)) as unknown as Record<string, unknown>;
+    const missing = [1, 2].flatMap((n) => Array.from({ length: 200 }, (_, i) => `p${n}_${i}`)).filter((k) => got[k] === undefined);
+    assert.deepEqual(missing, [], `${missing.length} of 400 fields were lost`);
+    assert.deepEqual(fs.readdirSync(store.paths(r.id).dir).filter((f) => f.includes('.lock')), [], 'no lock is left behind');
+  });
+
+  it('takes over the lock of a process that died while updating', async () => {
+    const r = await store.create(record());
+    // A lock whose holder (a pid that cannot exist) is gone: the next update must not wait for it.
+    fs.writeFileSync(`${store.paths(r.id).record}.lock`, `999999999 ${require('node:os').hostname()} 0`);
+    const started = Date.now();
+    await store.update(r.id, { name: 'after a crash' });
+    assert.ok(Date.now() - started < 2000, 'the stale lock was waited for');
+    assert.equal((await store.get(r.id))?.name, 'after a crash');
   });
 
   it('never leaves a torn run.json or temp files, even with 200 concurrent writes', async () => {

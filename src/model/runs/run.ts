@@ -92,10 +92,14 @@ export interface RunRecord {
   starred?: boolean;
 }
 
-/** Time-sortable, collision-resistant ids: newest-first is a plain string sort. */
+/**
+ * Time-sortable ids: newest-first is a plain string sort. 32 random bits from the OS per second make a clash
+ * of two processes unlikely, and RunStore.create refuses one anyway.
+ */
 export function newRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  // Web Crypto, not node:crypto: webview bundles import this module too.
+  const random = [...globalThis.crypto.getRandomValues(new Uint8Array(4))].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `${stamp}-${random}`;
 }
 
@@ -105,11 +109,5 @@ export function durationMs(run: Pick<RunRecord, 'startedAt' | 'endedAt'>, now: D
   return end - Date.parse(run.startedAt);
 }
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
+/** Moved to the formatting module; re-exported while callers switch their imports. */
+export { formatDuration } from '../common/format';

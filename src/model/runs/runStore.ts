@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readDirIfExists, readJsonIfExists, writeJsonAtomic } from '../common/atomicFile';
 import { UserFacingError } from '../common/errors';
+import { withFileLock } from '../common/fileLock';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
 import { RunIndex, RunSummary, newestFirst } from './runIndex';
 
@@ -64,7 +65,11 @@ export class RunStore extends EventEmitter {
   async create(record: RunRecord): Promise<RunRecord> {
     const p = this.paths(record.id);
     await this.ensureIgnoredByGit();
-    await fs.promises.mkdir(p.dir, { recursive: true });
+    await fs.promises.mkdir(this.runsDir, { recursive: true });
+    // Not recursive: an existing folder means the id is taken, and two runs must never share one.
+    await fs.promises.mkdir(p.dir).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new Error(`Run ${record.id} exists already in ${this.runsDir}; not overwriting it`) : err;
+    });
     await fs.promises.mkdir(p.outputs, { recursive: true });
     await this.write(record);
     return record;
@@ -91,12 +96,20 @@ export class RunStore extends EventEmitter {
     return next;
   }
 
+  /**
+   * Read-modify-write under the run's lock file, so another process (the CLI following a run while the editor
+   * stars it) never overwrites fields this one wrote between its read and its write.
+   */
   private async applyPatch(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
-    const current = await this.get(id);
-    if (!current) throw new Error(`Run ${id} does not exist in ${this.runsDir}`);
-    const next: RunRecord = { ...current, ...patch, id: current.id, schemaVersion: RUN_SCHEMA_VERSION };
-    await this.write(next);
-    return next;
+    const p = this.paths(id);
+    if (!fs.existsSync(p.dir)) throw new Error(`Run ${id} does not exist in ${this.runsDir}`);
+    return withFileLock(`${p.record}.lock`, async () => {
+      const current = await this.get(id);
+      if (!current) throw new Error(`Run ${id} does not exist in ${this.runsDir}`);
+      const next: RunRecord = { ...current, ...patch, id: current.id, schemaVersion: RUN_SCHEMA_VERSION };
+      await this.write(next);
+      return next;
+    });
   }
 
   /** Every readable run, newest first. A damaged record is reported through onError and skipped, never fatal. */
