@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkbenchApi } from '../../src/extension';
 import type { RunsNode } from '../../src/views/runs/runsTree';
+import { completedRunRecord } from '../harness/runFixtures';
 import { activateExtension, openScript, store, waitFor, waitForEnd, workspaceRoot } from './helpers';
 
 type RunNode = Extract<RunsNode, { kind: 'run' }>;
@@ -199,5 +200,26 @@ describe('Runs view (real VS Code, real Docker)', () => {
     const after = (await runNodes()).map((n) => n.id).sort();
     assert.deepEqual(after, before);
     assert.ok(fs.existsSync(path.join(workspaceRoot(), '.mlw', 'index.jsonl')), 'the index was written again');
+  });
+
+  it('shows run-provided names in the tooltip as typed: no links, images or HTML get through', async () => {
+    const id = '20261201-000002-hostile';
+    await store().create(completedRunRecord(id, {
+      name: '[click](http://127.0.0.1:9/x)',
+      labels: ['<img src=x onerror=alert(1)>'],
+      metrics: { '![i](http://127.0.0.1:9/i.png)': 1 },
+      params: { '# heading': 'a`b`' },
+      reason: '- not a list',
+    }));
+    try {
+      const node = await waitFor('the hostile run in the tree', () => nodeOf(id));
+      const md = (api.runsView.provider.getTreeItem(node).tooltip as vscode.MarkdownString).value;
+      assert.doesNotMatch(md, /(?<!\\)\]\(/, 'an unescaped link or image');
+      assert.doesNotMatch(md, /(?<!\\)<img/, 'unescaped HTML');
+      assert.match(md, /\\\[click\\\]\\\(http/);
+      assert.match(md, /\\- not a list/);
+    } finally {
+      await store().delete(id);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { RunStatus, durationMs, formatDuration } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { Commands } from '../common/commandIds';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
+import { escapeMarkdown } from './markdown';
 import { RunFilter, matchesFilter } from './runFilter';
 
 export type GroupBy = 'script' | 'config';
@@ -165,19 +166,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     return item;
   }
 
+  /** Every run-provided string (names, values, labels, reasons) is escaped: a script must not inject links or images. */
   private tooltip(run: RunSummary): vscode.MarkdownString {
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${run.name ? `${run.name} (${shortId(run.id)})` : run.id}** — $(${STATUS_ICONS[run.status]?.[0] ?? 'circle'}) ${run.status}\n\n`);
-    md.appendMarkdown(`\`${run.script}${run.args?.length ? ' ' + run.args.join(' ') : ''}\`${run.configName ? ` · config **${run.configName}**` : ''}\n\n`);
-    if (run.reason) md.appendMarkdown(`${run.reason}\n\n`);
+    const t = escapeMarkdown;
+    md.appendMarkdown(`**${run.name ? `${t(run.name)} (${shortId(run.id)})` : run.id}** — $(${STATUS_ICONS[run.status]?.[0] ?? 'circle'}) ${run.status}\n\n`);
+    md.appendMarkdown(`${t(`${run.script}${run.args?.length ? ' ' + run.args.join(' ') : ''}`)}${run.configName ? ` · config **${t(run.configName)}**` : ''}\n\n`);
+    if (run.reason) md.appendMarkdown(`${t(run.reason)}\n\n`);
     const params = Object.entries(run.params ?? {});
-    if (params.length) md.appendMarkdown(`**Params:** ${params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}\n\n`);
+    if (params.length) md.appendMarkdown(`**Params:** ${params.map(([k, v]) => `${t(k)}=${t(JSON.stringify(v))}`).join(', ')}\n\n`);
     const metrics = Object.entries(run.metrics ?? {});
-    if (metrics.length) md.appendMarkdown(`**Metrics:** ${metrics.map(([k, v]) => `${k}=${formatValue(v)}`).join(', ')}\n\n`);
-    if (run.commit) md.appendMarkdown(`**Commit:** ${run.commit.slice(0, 10)}${run.branch ? ` on ${run.branch}` : ''}${run.dirty ? ' (uncommitted changes)' : ''}\n\n`);
-    if (run.image) md.appendMarkdown(`**Image:** ${run.image}\n\n`);
-    if (run.labels?.length) md.appendMarkdown(`**Labels:** ${run.labels.join(', ')}\n\n`);
-    if (run.parentId) md.appendMarkdown(`Rerun of ${run.parentId}\n\n`);
+    if (metrics.length) md.appendMarkdown(`**Metrics:** ${metrics.map(([k, v]) => `${t(k)}=${formatValue(v)}`).join(', ')}\n\n`);
+    if (run.commit) md.appendMarkdown(`**Commit:** ${t(run.commit.slice(0, 10))}${run.branch ? ` on ${t(run.branch)}` : ''}${run.dirty ? ' (uncommitted changes)' : ''}\n\n`);
+    if (run.image) md.appendMarkdown(`**Image:** ${t(run.image)}\n\n`);
+    if (run.labels?.length) md.appendMarkdown(`**Labels:** ${run.labels.map(t).join(', ')}\n\n`);
+    if (run.parentId) md.appendMarkdown(`Rerun of ${t(run.parentId)}\n\n`);
     return md;
   }
+
 }
