@@ -11,8 +11,8 @@ import { RunStatusBar } from './views/runs/runStatusBar';
 import { restoreSnapshot, showSnapshotDiff } from './views/runs/snapshotCommands';
 import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
 import { RunsView } from './views/runs/runsView';
-import { RunDetailsPanel, openRunDetails } from './views/details/runDetailsPanel';
-import { ComparePanel, compareRuns, compareWithBest } from './views/compare/comparePanel';
+import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPanel';
+import { ComparePanels, createCompare } from './views/compare/comparePanel';
 
 const asObject = <T extends object>(v: unknown): T | undefined => (v && typeof v === 'object' ? (v as T) : undefined);
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -26,6 +26,8 @@ class Workbench extends Disposable {
   readonly workspaceRuns: WorkspaceRuns;
   readonly runs: RunService;
   readonly runsView: RunsView;
+  readonly runDetails: RunDetailsPanels;
+  readonly compare: ComparePanels;
 
   constructor(extensionPath: string, extensionUri: vscode.Uri) {
     super();
@@ -34,13 +36,10 @@ class Workbench extends Disposable {
     const workspaceRuns = (this.workspaceRuns = this._register(new WorkspaceRuns(output.channel)));
     const runs = (this.runs = this._register(new RunService(workspaceRuns, output, statusBar, path.join(extensionPath, 'python'))));
     const view = (this.runsView = this._register(new RunsView(output.channel, workspaceRuns)));
-    RunDetailsPanel.log = output.channel;
-    ComparePanel.log = output.channel;
     this._register(new RunLogDocuments());
-    this._register(RunDetailsPanel.registerSerializer(extensionUri));
-    this._register(RunDetailsPanel.followRunEvents(runs.onDidChangeRun));
-    this._register(ComparePanel.registerSerializer(extensionUri));
-    this._register(ComparePanel.followRunEvents(runs.onDidChangeRun));
+    const panels = { extensionUri, runs: workspaceRuns, log: output.channel };
+    const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
+    const compare = (this.compare = this._register(createCompare(panels)));
 
     const commands: [string, (...args: unknown[]) => unknown][] = [
       [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
@@ -50,9 +49,9 @@ class Workbench extends Disposable {
       [Commands.showSnapshotDiff, (run, file) => showSnapshotDiff(workspaceRuns, run, asString(file))],
       [Commands.restoreSnapshot, (run, confirmed) => restoreSnapshot(workspaceRuns, run, confirmed === true)],
       [Commands.showLogs, () => output.channel.show()],
-      [Commands.openRunDetails, (run) => openRunDetails(extensionUri, run)],
-      [Commands.compareRuns, (node, selection, ids) => compareRuns(extensionUri, node, selection, ids)],
-      [Commands.compareWithBest, (node) => compareWithBest(extensionUri, node)],
+      [Commands.openRunDetails, (run) => runDetails.open(run)],
+      [Commands.compareRuns, (node, selection, ids) => compare.compareRuns(node, selection, ids)],
+      [Commands.compareWithBest, (node) => compare.compareWithBest(node)],
       [Commands.openRunLogs, (node) => openRunLogs(workspaceRuns, node)],
       [Commands.openOutputs, (node) => openOutputs(workspaceRuns, node)],
       [Commands.renameRun, (node, name) => renameRun(workspaceRuns, node, asString(name))],
@@ -80,6 +79,9 @@ export interface WorkbenchApi {
   runsView: RunsView;
   /** The one owner of each workspace folder's runs and their change feed. */
   workspaceRuns: WorkspaceRuns;
+  /** The open run details panels (one per run) and the compare panel. */
+  runDetails: RunDetailsPanels;
+  compare: ComparePanels;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
   reconciled: Promise<unknown>;
 }
@@ -89,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, compare: workbench.compare, reconciled };
 }
 
 export function deactivate(): void {

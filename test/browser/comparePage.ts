@@ -1,6 +1,6 @@
 /**
  * Loads the built Compare Runs webview (dist/webviews/compare.js + .css) in real Chromium through
- * playwright-core, in the very page the panel serves (compareHtml: nonce script only, no 'unsafe-eval'), the CSP
+ * playwright-core, in the very page the panel serves (webviewPage of comparePage: nonce script only, no 'unsafe-eval'), the CSP
  * also sent as a header, from a fake origin served by request interception. Any other request is refused and
  * recorded, so a test can prove the page needs no network. A stub acquireVsCodeApi (an inline script with the
  * nonce) records what the webview posts. Used by test/browser/compareWebview.test.ts and bench/compareRender.ts.
@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
-import { CompareState, compareHtml } from '../../src/views/protocol/compare';
+import { CompareState, comparePage } from '../../src/views/protocol/compare';
+import { webviewPage } from '../../src/views/protocol/common';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const ORIGIN = 'http://mlw-webview.test';
@@ -46,7 +47,7 @@ export async function openComparePage(browser: Browser, o: { runIds: string[]; f
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   const dist = path.join(REPO_ROOT, 'dist', 'webviews');
-  const html = compareHtml({ nonce: NONCE, cspSource: ORIGIN, script: `${ORIGIN}/compare.js`, style: `${ORIGIN}/compare.css`, folder: o.folder ?? 'file:///workspace', runIds: o.runIds })
+  const html = webviewPage(comparePage(o.folder ?? 'file:///workspace', o.runIds), { nonce: NONCE, cspSource: ORIGIN, resource: (file) => `${ORIGIN}/${file}` })
     // VS Code sets the theme class and --vscode-* variables; a stub acquireVsCodeApi runs first, with the nonce.
     .replace('<body>', `<body class="${o.theme ?? 'vscode-dark'}">\n<script nonce="${NONCE}">${STUB}</script>`)
     .replace('</head>', `<style nonce="${NONCE}">${themeVariables(o.theme ?? 'vscode-dark')}</style>\n</head>`);

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { MetricPoint, TrackingData, emptyTracking } from '../../src/model/runs/tracking';
 import type { CompareState, FromWebview } from '../../src/views/protocol/compare';
-import { buildCompareState } from '../../src/views/protocol/compareData';
+import { buildCompareState, sortRows, tableToCsv } from '../../src/views/protocol/compareData';
 import { ComparePage, launchChromium, openComparePage, svgSummary } from './comparePage';
 import { completedRunRecord } from '../harness/runFixtures';
 
@@ -169,6 +169,35 @@ describe('Compare webview in Chromium (strict CSP, no network)', function () {
     assert.deepEqual(order, [`row:${IDS[2]}`, `row:${IDS[0]}`, `row:${IDS[1]}`]);
     assert.deepEqual(await cp.violations(), []);
     assert.deepEqual(cp.blocked, []);
+  });
+
+  it('sorts the table as the CSV export does, -Infinity below every number', async () => {
+    const ids = ['20261125-110000-aaaa', '20261125-110000-bbbb', '20261125-110000-cccc', '20261125-110000-dddd'];
+    const finals = [-3, 5, 10, -Infinity];
+    const state = buildCompareState(
+      finals.map((v, i) => ({ run: record(ids[i]), tracking: tracking({ score: [0, v] }, { lr: i }) })),
+      { folder: 'file:///workspace', folderName: 'workspace' },
+    );
+    const other = await openComparePage(browser, { runIds: ids });
+    try {
+      await other.waitForPosted((m) => m.type === 'ready');
+      await other.send({ type: 'state', version: 1, state });
+      await other.waitForPosted<Rendered>((m) => m.type === 'rendered');
+      const rows = () => other.page.evaluate(() => Array.from(document.querySelectorAll('[data-testid^="row:"]')).map((r) => (r as HTMLElement).dataset.testid!.slice('row:'.length)));
+      const cells = () => other.page.evaluate(() => Array.from(document.querySelectorAll('[data-testid^="cell:"][data-testid$=":metric:score"]')).map((c) => c.textContent?.replace('★ ', '')));
+      for (const descending of [false, true]) {
+        await other.send({ type: 'test:click', testId: 'sort:metric:score' });
+        const expected = sortRows(state.table, 'metric:score', descending).map((r) => r.runId);
+        assert.deepEqual(await rows(), expected, descending ? 'descending' : 'ascending');
+        const csv = tableToCsv(state.table, { key: 'metric:score', descending }).split('\r\n').slice(1, -1);
+        assert.deepEqual(csv.map((l) => l.split(',')[0]), expected, 'the CSV has the order the table shows');
+        assert.deepEqual((await cells()).map((t) => (t === '-Infinity' ? "'-Infinity" : t)), csv.map((l) => l.split(',').at(-1)), 'and the same numbers');
+      }
+      assert.deepEqual(sortRows(state.table, 'metric:score', false).map((r) => r.runId), [ids[3], ids[0], ids[1], ids[2]]);
+      assert.deepEqual(await other.violations(), []);
+    } finally {
+      await other.page.context().close();
+    }
   });
 
   it('renders readable charts in the light and high-contrast themes too', async () => {

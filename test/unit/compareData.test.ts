@@ -9,6 +9,7 @@ import {
   pickBestRun,
   pointsPerSeries,
   resolveGoal,
+  metricCell,
   sortRows,
   tableToCsv,
 } from '../../src/views/protocol/compareData';
@@ -187,6 +188,53 @@ describe('compare data (pure)', () => {
       assert.equal(lines[3], '20261125-100000-cccc,baseline,Completed,60,abcdef1,-1,adam,,0.6', 'a negative number is not taken for a formula');
       assert.equal(lines[4], '');
       assert.equal(lines.length, 5);
+    });
+  });
+
+  describe('one order and one formatter for the table and its CSV', () => {
+    // Finals -3, 5, 10 and -Infinity (a diverged run): JSON cannot carry -Infinity, so it travels as text.
+    const finals = [-3, 5, 10, -Infinity];
+    const ids = ['r-minus3', 'r-5', 'r-10', 'r-neginf'];
+    const state = buildCompareState(
+      finals.map((v, i) => ({ run: record(ids[i]), tracking: tracking({ score: [0, v] }) })),
+      extra,
+    );
+    const csvRows = (csv: string) => csv.split('\r\n').slice(1, -1).map((l) => l.split(','));
+
+    it('sorts -Infinity below every number, in the table and in the CSV alike', () => {
+      const up = sortRows(state.table, 'metric:score', false);
+      assert.deepEqual(up.map((r) => r.runId), ['r-neginf', 'r-minus3', 'r-5', 'r-10']);
+      assert.deepEqual(up.map((r) => r.cells['metric:score'].text), ['-Infinity', '-3', '5', '10']);
+      const down = sortRows(state.table, 'metric:score', true);
+      assert.deepEqual(down.map((r) => r.runId), ['r-10', 'r-5', 'r-minus3', 'r-neginf']);
+
+      for (const [descending, rows] of [[false, up], [true, down]] as const) {
+        const csv = csvRows(tableToCsv(state.table, { key: 'metric:score', descending }));
+        assert.deepEqual(csv.map((f) => f[0]), rows.map((r) => r.runId), 'the CSV has the table order');
+        // The same text as the table (full precision), with the formula guard on what a spreadsheet would run.
+        assert.deepEqual(csv.map((f) => f[f.length - 1]), rows.map((r) => (r.cells['metric:score'].text === '-Infinity' ? "'-Infinity" : r.cells['metric:score'].text)));
+      }
+    });
+
+    it('puts NaN and text after the numbers and empty cells last, either way', () => {
+      const mixed = buildCompareState(
+        [
+          { run: record('a'), tracking: tracking({ m: [Infinity] }) },
+          { run: record('b'), tracking: tracking({ m: [NaN] }) },
+          { run: record('c'), tracking: tracking({}) },
+          { run: record('d'), tracking: tracking({ m: [1] }) },
+        ],
+        extra,
+      );
+      assert.deepEqual(sortRows(mixed.table, 'metric:m', false).map((r) => r.runId), ['d', 'a', 'b', 'c']);
+      assert.deepEqual(sortRows(mixed.table, 'metric:m', true).map((r) => r.runId), ['a', 'd', 'b', 'c']);
+      assert.deepEqual(csvRows(tableToCsv(mixed.table, { key: 'metric:m', descending: true })).map((f) => f[f.length - 1]), ['Infinity', '1', 'NaN', '']);
+    });
+
+    it('shows a live final the way the table does (metricCell)', () => {
+      assert.deepEqual(metricCell('-Infinity'), { text: '-Infinity', value: '-Infinity' });
+      assert.deepEqual(metricCell(1 / 3), { text: '0.333333', value: 1 / 3 });
+      assert.equal(state.table.rows[0].cells['metric:score'].text, metricCell(-3).text);
     });
   });
 

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { RunRecord } from '../../src/model/runs/run';
 import { TrackingData, applyEvents, emptyTracking, parseTrackingEvent } from '../../src/model/runs/tracking';
-import { fromDisplayNumber, parseFromWebview, parseWebviewState } from '../../src/views/protocol/runDetails';
+import { fromDisplayNumber } from '../../src/views/protocol/common';
+import { parseFromWebview, parseWebviewState } from '../../src/views/protocol/runDetails';
 import { MAX_SPARKLINE_POINTS, RunDetailsExtra, buildRunDetailsState, downsample, summarizeMetric } from '../../src/views/protocol/runDetailsData';
 
 const EXTRA: RunDetailsExtra = {
@@ -196,7 +197,7 @@ describe('Run details state (pure)', () => {
         null, undefined, 'ready', 42, [], {}, { type: 'nope' },
         { type: 'openOutput' }, { type: 'openOutput', path: 42 }, { type: 'openOutput', path: '' }, { type: 'openOutput', path: 'a\0b' },
         { type: 'openRun', id: '../x' }, { type: 'openFile', which: 'run.json' }, { type: 'openFile', which: 'toString' },
-        { type: 'rendered' }, { type: 'rendered', sparklines: -1 }, { type: 'rendered', sparklines: 1.5 }, { type: 'rendered', sparklines: 1, errors: [1] },
+        { type: 'rendered' }, { type: 'rendered', sparklines: 2 }, { type: 'rendered', sparklines: -1, version: 1 }, { type: 'rendered', sparklines: 1.5 }, { type: 'rendered', sparklines: 1, errors: [1] },
       ]) {
         assert.equal(parseFromWebview(bad), undefined, JSON.stringify(bad));
       }

@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-// This module's own copy of the panel, for registering the commands until src/extension.ts does, and for revive.
-import { ComparePanel, HandledMessage } from '../../src/views/compare/comparePanel';
-import type { ToWebview } from '../../src/views/protocol/compare';
+// Types only: the panels live in the extension's bundle (dist/extension.js); tests reach them through its API.
+import type { WorkbenchApi } from '../../src/extension';
+import type { ComparePanel, HandledMessage } from '../../src/views/compare/comparePanel';
+import { COMPARE_VIEW_TYPE, ToWebview } from '../../src/views/protocol/compare';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
 import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
@@ -15,7 +16,7 @@ function runIdOf(result: unknown): string {
   return (result as { runId: string }).runId;
 }
 
-/** The panel comes back from the command (the extension's bundled copy of the module holds the statics). */
+/** The panel comes back from the command (the command is what users run). */
 async function compare(ids: string[]): Promise<ComparePanel> {
   const panel = (await vscode.commands.executeCommand('mlw.compareRuns', undefined, undefined, ids)) as ComparePanel | undefined;
   assert.ok(panel && typeof panel.refresh === 'function', 'mlw.compareRuns returns the panel');
@@ -24,13 +25,13 @@ async function compare(ids: string[]): Promise<ComparePanel> {
 
 describe('Compare runs webview (real VS Code, real Docker)', () => {
   let extensionUri: vscode.Uri;
-  const registrations: vscode.Disposable[] = [];
+  let api: WorkbenchApi;
   let ids: string[] = [];
   let panel: ComparePanel;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-compare-'));
 
   before(async () => {
-    await activateExtension();
+    api = await activateExtension();
     extensionUri = vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri;
     const commands = await vscode.commands.getCommands(true);
     assert.ok(commands.includes('mlw.compareRuns') && commands.includes('mlw.compareWithBest'), 'the extension registers the compare commands');
@@ -38,7 +39,6 @@ describe('Compare runs webview (real VS Code, real Docker)', () => {
 
   after(async () => {
     panel?.dispose();
-    for (const r of registrations) r.dispose();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -50,7 +50,7 @@ describe('Compare runs webview (real VS Code, real Docker)', () => {
     await waitForState(panel, 'a state with a live run', (s) => s.runs.some((r) => !r.terminal), WEBVIEW_TIMEOUT_MS);
     for (const id of ids) await waitForEnd(id);
 
-    // No command refreshes the panel: the file watcher (or the live poll) has to see the runs end.
+    // No command refreshes the panel: the change feed (or the live poll) has to see the runs end.
     const state = await waitForState(panel, 'every run ended with both metrics', (s) => s.runs.every((r) => r.terminal) && s.runs.every((r) => 'accuracy' in r.finals));
     assert.deepEqual(state.runs.map((r) => r.id), ids);
     assert.ok(state.runs.every((r) => r.status === 'Completed'));
@@ -140,7 +140,8 @@ describe('Compare runs webview (real VS Code, real Docker)', () => {
 
   it('replaces the run set on a second invocation, and compares a run with the best of its script', async () => {
     const again = await compare([ids[0], ids[2]]);
-    assert.equal(again, panel, 'one panel: createOrShow reuses it');
+    assert.equal(again, panel, 'one panel: a second invocation reuses it');
+    assert.equal(api.compare.current(), panel);
     await waitForState(panel, 'the new run set', (s) => s.runs.length === 2 && s.runs[1].id === ids[2]);
     await waitFor('the new set rendered', async () => (panel.lastRendered?.version === panel.stateVersion && panel.lastRendered.charts.find((c) => c.id === 'line:loss')?.series === 2 ? true : undefined), WEBVIEW_TIMEOUT_MS);
     assert.equal(panel.panel.title, 'Compare 2 runs');
@@ -156,11 +157,15 @@ describe('Compare runs webview (real VS Code, real Docker)', () => {
 
   it('restores the panel from the state its webview saved (window reload)', async () => {
     const folder = vscode.workspace.workspaceFolders![0];
-    const bogus = vscode.window.createWebviewPanel(ComparePanel.viewType, 'restored', vscode.ViewColumn.Active);
-    assert.equal(ComparePanel.revive(bogus, extensionUri, { folder: folder.uri.toString(), runIds: ['20000101-000000-dead'] }), undefined, 'unknown runs are not restored');
-    ComparePanel.current()?.dispose(); // only this module's copy: there when this test registered the command itself
-    const restoredPanel = vscode.window.createWebviewPanel(ComparePanel.viewType, 'restored', vscode.ViewColumn.Active);
-    const restored = ComparePanel.revive(restoredPanel, extensionUri, { folder: folder.uri.toString(), runIds: ids, view: { metrics: ['accuracy'], params: ['lr'], xAxis: 'time', logScale: false, smoothing: 0.5 } });
+    const bogus = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    assert.equal(await api.compare.revive(bogus, { folder: folder.uri.toString(), runIds: ['20000101-000000-dead'] }), undefined, 'unknown runs are not restored');
+    const twin = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    assert.equal(await api.compare.revive(twin, { folder: folder.uri.toString(), runIds: ids }), undefined, 'no second compare panel');
+    // As after a reload: no compare panel, and VS Code hands over a bare one with the saved state.
+    api.compare.current()?.dispose();
+    assert.equal(api.compare.current(), undefined);
+    const restoredPanel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    const restored = await api.compare.revive(restoredPanel, { folder: folder.uri.toString(), runIds: ids, view: { metrics: ['accuracy'], params: ['lr'], xAxis: 'time', logScale: false, smoothing: 0.5 } });
     assert.ok(restored, 'the saved runs are restored');
     try {
       const state = await waitForState(restored, 'the restored state', (s) => s.runs.length === 3, WEBVIEW_TIMEOUT_MS);

@@ -4,8 +4,8 @@ import { waitFor } from './helpers';
 
 export const WEBVIEW_TIMEOUT_MS = 30_000;
 
-/** What the run details and compare panels expose for tests: state sent, render acks, handled messages. */
-export interface TestablePanel<State, Handled extends { message: unknown }, Rendered extends { version?: number } = { version?: number }> {
+/** What every panel (PanelHost) exposes for tests: state sent, render acks, handled messages. */
+export interface TestablePanel<State, Handled extends { message: unknown }, Rendered extends { version: number } = { version: number }> {
   readonly lastState?: State;
   readonly stateVersion: number;
   readonly lastRendered?: Rendered;
@@ -18,7 +18,7 @@ export function waitForState<S, H extends { message: unknown }>(panel: TestableP
 }
 
 /** Waits until the webview acknowledged rendering the latest state it was sent. */
-export function waitForRender<S, H extends { message: unknown }, R extends { version?: number }>(panel: TestablePanel<S, H, R>): Promise<R> {
+export function waitForRender<S, H extends { message: unknown }, R extends { version: number }>(panel: TestablePanel<S, H, R>): Promise<R> {
   return waitFor(
     'the webview to render the latest state',
     async () => (panel.stateVersion > 0 && panel.lastRendered?.version === panel.stateVersion ? panel.lastRendered : undefined),

@@ -2,8 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-// This module's own copy of the panel, for registering the command until src/extension.ts does, and for revive.
-import { HandledMessage, RunDetailsPanel } from '../../src/views/details/runDetailsPanel';
+// Types only: the panels live in the extension's bundle (dist/extension.js); tests reach them through its API.
+import type { WorkbenchApi } from '../../src/extension';
+import type { HandledMessage, RunDetailsPanel } from '../../src/views/details/runDetailsPanel';
+import { RUN_DETAILS_VIEW_TYPE } from '../../src/views/protocol/runDetails';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
 import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
 
@@ -13,10 +15,7 @@ function runIdOf(result: unknown): string {
   return (result as { runId: string }).runId;
 }
 
-/**
- * The panel comes back from the command itself: the extension runs its bundled copy of the panel module
- * (dist/extension.js), not the one this test could import from out/, so statics like current() live there.
- */
+/** The panel comes back from the command itself (the command is what users run). */
 async function openDetails(runId: string): Promise<RunDetailsPanel> {
   const panel = (await vscode.commands.executeCommand('mlw.openRunDetails', runId)) as RunDetailsPanel | undefined;
   assert.ok(panel && typeof panel.refresh === 'function', 'mlw.openRunDetails returns the panel');
@@ -38,12 +37,13 @@ function activeEditorPath(): string | undefined {
 
 describe('Run details webview (real VS Code, real Docker)', () => {
   let extensionUri: vscode.Uri;
+  let api: WorkbenchApi;
   let runId: string;
   let panel: RunDetailsPanel;
   const opened: RunDetailsPanel[] = [];
 
   before(async () => {
-    await activateExtension();
+    api = await activateExtension();
     extensionUri = vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri;
     assert.ok((await vscode.commands.getCommands(true)).includes('mlw.openRunDetails'), 'the extension registers mlw.openRunDetails');
   });
@@ -69,7 +69,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     fs.writeFileSync(path.join(outputs, 'plots', 'curve.csv'), 'step,loss\n0,1\n');
     fs.symlinkSync('../run.json', path.join(outputs, 'leak.txt'));
 
-    // No command refreshes the panel: the file watcher has to see the record and the new outputs.
+    // No command refreshes the panel: the change feed (and the look after the run ends) has to see the record and the new outputs.
     const state = await waitForState(panel, 'the final state with the outputs', (s) => s.summary.terminal && s.outputs.length === 2);
     assert.equal(state.summary.status, 'Completed', state.summary.reason);
     assert.equal(state.summary.exitCode, 0);
@@ -162,21 +162,26 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     await child.postTest({ type: 'test:click', testId: `open-run:${runId}` });
     assert.equal((await clicked).outcome, 'done', (await clicked).detail);
     await waitFor('the parent panel to be active', async () => (panel.panel.active ? true : undefined), WEBVIEW_TIMEOUT_MS);
-    assert.equal(await openDetails(runId), panel, 'createOrShow reveals the existing panel');
+    assert.equal(await openDetails(runId), panel, 'opening again reveals the existing panel');
+    assert.equal(api.runDetails.current(runId), panel);
   });
 
   it('restores a panel from the state its webview saved (window reload)', async () => {
     const folder = vscode.workspace.workspaceFolders![0];
-    const bogus = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, 'restored', vscode.ViewColumn.Active);
-    assert.equal(RunDetailsPanel.revive(bogus, extensionUri, { runId: '20000101-000000-dead', folder: folder.uri.toString() }), undefined, 'an unknown run is not restored');
-    RunDetailsPanel.current(runId)?.dispose(); // only there when this test registered the command itself
-    const restoredPanel = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, 'restored', vscode.ViewColumn.Active);
-    // This copy of the module has no panel for the run yet (the extension's copy does), as after a reload.
-    const restored = RunDetailsPanel.revive(restoredPanel, extensionUri, { runId, folder: folder.uri.toString() });
+    const bogus = vscode.window.createWebviewPanel(RUN_DETAILS_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    assert.equal(await api.runDetails.revive(bogus, { runId: '20000101-000000-dead', folder: folder.uri.toString() }), undefined, 'an unknown run is not restored');
+    const twin = vscode.window.createWebviewPanel(RUN_DETAILS_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    assert.equal(await api.runDetails.revive(twin, { runId, folder: folder.uri.toString() }), undefined, 'a run that has a panel gets no second one');
+    // As after a reload: no panel for the run, and VS Code hands over a bare one with the saved state.
+    api.runDetails.current(runId)?.dispose();
+    assert.equal(api.runDetails.current(runId), undefined);
+    const restoredPanel = vscode.window.createWebviewPanel(RUN_DETAILS_VIEW_TYPE, 'restored', vscode.ViewColumn.Active);
+    const restored = await api.runDetails.revive(restoredPanel, { runId, folder: folder.uri.toString() });
     assert.ok(restored, 'the saved run is restored');
     opened.push(restored);
     await waitForState(restored, 'the restored state', (s) => s.runId === runId && s.summary.terminal, WEBVIEW_TIMEOUT_MS);
     assert.equal((await waitForRender(restored)).sparklines, 2);
     assert.equal(restored.panel.title, `Run ${runId.slice(-4)} — scripts/metrics.py`);
+    assertStrictPage(restored, extensionUri);
   });
 });

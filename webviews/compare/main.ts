@@ -15,26 +15,37 @@ import type {
   TableColumn,
   ToWebview,
 } from '../../src/views/protocol/compare';
-import { fromDisplayNumber } from '../../src/views/protocol/runDetails';
+import { fromDisplayNumber } from '../../src/views/protocol/common';
+import { metricCell, sortRows } from '../../src/views/protocol/compareData';
+import { bootstrap } from '../shared/bootstrap';
 import { Child, byTestId, h, link } from '../shared/dom';
 import { tkButton, tkCheckbox, tkDropdown, tkRadioGroup, tkSlider, tkTag, toolkitMode } from '../shared/toolkit';
 import { TopLevelSpec, onThemeChange, themeColor } from '../shared/vega';
 import { View, changeset, renderWithData } from '../shared/vegaView';
-import { sender, vscodeApi } from '../shared/host';
+import { vscodeApi } from '../shared/host';
 
-const app = document.getElementById('app') as HTMLElement;
-const send = sender<FromWebview>();
+// Appends are applied in order, after any render in progress.
+let queue: Promise<unknown> = Promise.resolve();
+function enqueue(task: () => Promise<void>): void {
+  queue = queue.then(task).catch((err) => showError(String((err as Error).message ?? err)));
+}
+
+const { app, send, takeViolations, showError } = bootstrap<ToWebview, FromWebview>('compare', () => ({
+  state: (msg) =>
+    enqueue(async () => {
+      current = { version: msg.version, state: msg.state };
+      series = new Map(msg.state.series.map((s) => [key(s.runId, s.metric), { steps: s.steps.slice(), times: s.times.slice(), values: s.values.slice() }]));
+      vscodeApi.setState({ folder: msg.state.folder, runIds: msg.state.runs.map((r) => r.id), view: view ?? saved?.view } satisfies CompareWebviewState);
+      await render();
+    }),
+  append: (msg) => enqueue(() => append(msg)),
+  requestExport: (msg) => enqueue(() => exportChart(msg.chartId, msg.format, msg.requestId)),
+}));
 
 // What the serializer gets back after a reload: enough to reopen the same runs.
 const saved = vscodeApi.getState() as Partial<CompareWebviewState> | undefined;
 const initialIds = (app.dataset.runIds ?? '').split(',').filter(Boolean);
 if (initialIds.length) vscodeApi.setState({ folder: decodeURIComponent(app.dataset.folder ?? ''), runIds: initialIds, view: saved?.view } satisfies CompareWebviewState);
-
-/** CSP violations seen (a strict CSP blocking something the page needed), reported with the next ack. */
-const violations: string[] = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  violations.push(`CSP blocked ${e.blockedURI || 'inline code'} (${e.violatedDirective})`);
-});
 
 interface Chart {
   id: string;
@@ -52,14 +63,6 @@ let renderGeneration = 0;
 let sort: { key: string; descending: boolean } | undefined;
 
 // ---------- helpers ----------
-
-function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return v.toExponential(4);
-  return String(Number(v.toPrecision(6)));
-}
 
 const key = (runId: string, metric: string) => `${runId}\0${metric}`;
 
@@ -390,7 +393,7 @@ function controls(state: CompareState, v: CompareView): HTMLElement {
 
 function table(state: CompareState): HTMLElement {
   const t = state.table;
-  const rows = sort ? sortedRows(state, sort.key, sort.descending) : t.rows;
+  const rows = sort ? sortRows(t, sort.key, sort.descending) : t.rows;
   const colors = colorScale(state);
   const head = h(
     'tr',
@@ -431,20 +434,6 @@ function table(state: CompareState): HTMLElement {
     );
   });
   return h('table', { class: 'grid', testId: 'runs-table' }, h('thead', null, head), h('tbody', null, ...body));
-}
-
-function sortedRows(state: CompareState, k: string, descending: boolean) {
-  const column = state.table.columns.find((c) => c.key === k);
-  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
-  return state.table.rows.slice().sort((a, b) => {
-    const ca = a.cells[k];
-    const cb = b.cells[k];
-    const ea = !ca || (ca.value === undefined && ca.text === '');
-    const eb = !cb || (cb.value === undefined && cb.text === '');
-    if (ea || eb) return ea === eb ? 0 : ea ? 1 : -1;
-    const d = column?.numeric && ca.value !== undefined && cb.value !== undefined ? ca.value - cb.value : collator.compare(ca.text, cb.text);
-    return descending ? -d : d;
-  });
 }
 
 // ---------- rendering ----------
@@ -559,7 +548,7 @@ async function renderCharts(kinds: RenderedChart['kind'][] = ['line', 'bar', 'pa
   // Report every chart on the page, not only those drawn now.
   const all: RenderedChart[] = [...charts.values()].map((c) => drawn.find((d) => d.id === c.id) ?? { id: c.id, kind: c.kind, series: countSeries(c) });
   all.sort((a, b) => a.id.localeCompare(b.id));
-  send({ type: 'rendered', version, charts: all, ms: Math.round(performance.now() - started), errors: [...errors, ...violations.splice(0)] });
+  send({ type: 'rendered', version, charts: all, ms: Math.round(performance.now() - started), errors: [...errors, ...takeViolations()] });
 }
 
 function countSeries(c: Chart): number {
@@ -578,7 +567,7 @@ async function resmooth(): Promise<void> {
       .filter((c) => c.kind === 'line' && c.metric)
       .map((c) => c.view.change('series', changeset().remove(() => true).insert(allLineRows(state, c.metric as string, v))).runAsync()),
   );
-  send({ type: 'rendered', version: current.version, charts: [...charts.values()].map((c) => ({ id: c.id, kind: c.kind, series: countSeries(c) })).sort((a, b) => a.id.localeCompare(b.id)), ms: 0, errors: violations.splice(0) });
+  send({ type: 'rendered', version: current.version, charts: [...charts.values()].map((c) => ({ id: c.id, kind: c.kind, series: countSeries(c) })).sort((a, b) => a.id.localeCompare(b.id)), ms: 0, errors: takeViolations() });
 }
 
 async function render(): Promise<void> {
@@ -631,6 +620,10 @@ async function append(msg: Extract<ToWebview, { type: 'append' }>): Promise<void
   points.values.push(...msg.points.values);
   series.set(k, points);
   run.finals[msg.metric] = msg.final;
+  // The table sorts (and reads) the same value the CSV export will have.
+  const row = state.table.rows.find((r) => r.runId === msg.runId);
+  const cellKey = `metric:${msg.metric}`;
+  if (row && Object.hasOwn(row.cells, cellKey)) Object.assign(row.cells[cellKey], metricCell(msg.final));
   const errors: string[] = [];
   let count = 0;
   const chart = charts.get(`line:${msg.metric}`);
@@ -651,54 +644,8 @@ async function append(msg: Extract<ToWebview, { type: 'append' }>): Promise<void
   }
   const cell = byTestId(`cell:${msg.runId}:metric:${msg.metric}`);
   // The best marks stay as the last full state set them; the next one (when a run ends) recomputes them.
-  if (cell) cell.textContent = `${cell.classList.contains('best') ? '★ ' : ''}${formatNumber(fromDisplayNumber(msg.final))}`;
-  send({ type: 'appended', version: msg.version, runId: msg.runId, metric: msg.metric, points: count, errors: [...errors, ...violations.splice(0)] });
+  if (cell) cell.textContent = `${cell.classList.contains('best') ? '★ ' : ''}${metricCell(msg.final).text}`;
+  send({ type: 'appended', version: msg.version, runId: msg.runId, metric: msg.metric, points: count, errors: [...errors, ...takeViolations()] });
 }
-
-function showError(message: string): void {
-  const banner = h('div', { class: 'error', role: 'alert', testId: 'error' }, message);
-  const existing = byTestId('error');
-  if (existing) existing.replaceWith(banner);
-  else app.prepend(banner);
-}
-
-// Appends are applied in order, after any render in progress.
-let queue: Promise<unknown> = Promise.resolve();
-function enqueue(task: () => Promise<void>): void {
-  queue = queue.then(task).catch((err) => showError(String((err as Error).message ?? err)));
-}
-
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const msg = event.data;
-  switch (msg?.type) {
-    case 'state':
-      enqueue(async () => {
-        current = { version: msg.version, state: msg.state };
-        series = new Map(msg.state.series.map((s) => [key(s.runId, s.metric), { steps: s.steps.slice(), times: s.times.slice(), values: s.values.slice() }]));
-        vscodeApi.setState({ folder: msg.state.folder, runIds: msg.state.runs.map((r) => r.id), view: view ?? saved?.view } satisfies CompareWebviewState);
-        await render();
-      });
-      break;
-    case 'append':
-      enqueue(() => append(msg));
-      break;
-    case 'requestExport':
-      enqueue(() => exportChart(msg.chartId, msg.format, msg.requestId));
-      break;
-    case 'error':
-      showError(msg.message);
-      break;
-    case 'test:click': {
-      const el = byTestId(msg.testId);
-      if (el) el.click();
-      else console.warn(`compare: nothing to click with data-testid "${msg.testId}"`);
-      break;
-    }
-    case 'test:post':
-      vscodeApi.postMessage(msg.message);
-      break;
-  }
-});
 
 onThemeChange(() => enqueue(() => renderCharts()));
-send({ type: 'ready' });

@@ -2,23 +2,24 @@
 // src/views/protocol/runDetails.ts) and sends intents back; it never reads files or decides anything itself.
 import './styles.css';
 import type { FromWebview, MetricSummary, RunDetailsState, RunDetailsWebviewState, ToWebview } from '../../src/views/protocol/runDetails';
-import { fromDisplayNumber } from '../../src/views/protocol/runDetails';
+import { fromDisplayNumber } from '../../src/views/protocol/common';
+import { formatBytes, formatDuration, formatNumber } from '../../src/model/common/format';
+import { bootstrap } from '../shared/bootstrap';
 import { Child, append, button, byTestId, h, link } from '../shared/dom';
 import { TopLevelSpec, chartTheme, onThemeChange, renderVegaLite } from '../shared/vega';
-import { sender, vscodeApi } from '../shared/host';
+import { vscodeApi } from '../shared/host';
 
-const app = document.getElementById('app') as HTMLElement;
-const send = sender<FromWebview>();
+const { app, send, takeViolations } = bootstrap<ToWebview, FromWebview>('run details', () => ({
+  state: (msg) => {
+    current = { version: msg.version, state: msg.state };
+    vscodeApi.setState({ runId: msg.state.runId, folder: msg.state.folder } satisfies RunDetailsWebviewState);
+    void render();
+  },
+}));
 
 // What the serializer gets back after a reload: enough to reopen the same run.
 const initial: RunDetailsWebviewState = { runId: app.dataset.runId ?? '', folder: decodeURIComponent(app.dataset.folder ?? '') };
 if (initial.runId) vscodeApi.setState(initial);
-
-/** CSP violations seen (a strict CSP blocking something the page needed), reported with the next render ack. */
-const violations: string[] = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  violations.push(`CSP blocked ${e.blockedURI || 'inline code'} (${e.violatedDirective})`);
-});
 
 let current: { version: number; state: RunDetailsState } | undefined;
 let renderGeneration = 0;
@@ -27,38 +28,10 @@ let ticker: ReturnType<typeof setInterval> | undefined;
 
 // ---------- formatting ----------
 
-function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return v.toExponential(4);
-  return String(Number(v.toPrecision(6)));
-}
-
 function formatDate(iso: string | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 // ---------- building blocks ----------
@@ -191,7 +164,7 @@ function renderOutputs(state: RunDetailsState): HTMLElement {
   if (!state.outputs.length) return section('Outputs', 'outputs', muted('No outputs (files the script writes to $MLW_OUTPUTS appear here).'), skipped);
   const rows = state.outputs.map((o) => [
     code(o.path),
-    formatSize(o.size),
+    formatBytes(o.size),
     h(
       'span',
       { class: 'row-actions' },
@@ -310,7 +283,7 @@ async function render(): Promise<void> {
   startTicker(state);
   const { drawn, errors } = await drawSparklines(charts, generation);
   if (generation !== renderGeneration) return;
-  send({ type: 'rendered', sparklines: drawn, version, errors: [...errors, ...violations.splice(0)] });
+  send({ type: 'rendered', sparklines: drawn, version, errors: [...errors, ...takeViolations()] });
 }
 
 /** While the run is going, the duration counts up here between state pushes. */
@@ -325,35 +298,4 @@ function startTicker(state: RunDetailsState): void {
   }, 1000);
 }
 
-function showError(message: string): void {
-  const banner = h('div', { class: 'error', role: 'alert', testId: 'error' }, message);
-  const existing = byTestId('error');
-  if (existing) existing.replaceWith(banner);
-  else app.prepend(banner);
-}
-
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const msg = event.data;
-  switch (msg?.type) {
-    case 'state':
-      current = { version: msg.version, state: msg.state };
-      vscodeApi.setState({ runId: msg.state.runId, folder: msg.state.folder } satisfies RunDetailsWebviewState);
-      void render();
-      break;
-    case 'error':
-      showError(msg.message);
-      break;
-    case 'test:click': {
-      const el = byTestId(msg.testId);
-      if (el) el.click();
-      else console.warn(`run details: nothing to click with data-testid "${msg.testId}"`);
-      break;
-    }
-    case 'test:post':
-      vscodeApi.postMessage(msg.message);
-      break;
-  }
-});
-
 onThemeChange(() => void render());
-send({ type: 'ready' });

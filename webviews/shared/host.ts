@@ -1,5 +1,5 @@
 // The webview's side of the host bridge: VS Code allows acquireVsCodeApi() once per page, so every webview
-// gets it here, with a typed sender for its own contract.
+// gets it here (bootstrap.ts sends through it; webviews save their state with it).
 declare function acquireVsCodeApi(): {
   postMessage(message: unknown): void;
   getState(): unknown;
@@ -8,7 +8,3 @@ declare function acquireVsCodeApi(): {
 
 export const vscodeApi = acquireVsCodeApi();
 
-/** A postMessage typed by the webview's FromWebview union. */
-export function sender<Message>(): (message: Message) => void {
-  return (message) => vscodeApi.postMessage(message);
-}

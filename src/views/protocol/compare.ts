@@ -1,13 +1,25 @@
 /**
- * The contract of the Compare Runs webview, imported by both sides (src/views/comparePanel.ts and
+ * The contract of the Compare Runs webview, imported by both sides (src/views/compare/comparePanel.ts and
  * webviews/compare/main.ts). The extension pushes the full state (and, while runs are live, incremental
  * `append` messages with new metric points); the webview sends intents, which the extension validates with
  * parseFromWebview before acting on them. Pure: no vscode, no node, no DOM.
  */
 import type { MetricGoal } from '../../model/runs/tracking';
 import type { RunStatus } from '../../model/runs/run';
-import type { DisplayNumber } from './runDetails';
-import { webviewPage } from './pagePieces';
+import {
+  DisplayNumber,
+  HostToWebview,
+  PageContent,
+  ReadyMessage,
+  RenderedAck,
+  errorsOf,
+  isCount,
+  isNames,
+  isObject,
+  isRunId,
+  isText,
+  parseRendered,
+} from './common';
 
 export type { DisplayNumber };
 
@@ -73,9 +85,10 @@ export interface TableColumn {
 }
 
 export interface TableCell {
+  /** As shown (numbers through formatNumber). */
   text: string;
-  /** For sorting numeric columns. */
-  value?: number;
+  /** The number behind the text, for sorting and CSV; non-finite ones travel as DisplayNumber. */
+  value?: DisplayNumber;
   /** The best value of a metric column (by its goal). */
   best?: true;
 }
@@ -124,20 +137,13 @@ export interface CompareState {
 export type ChartKind = 'line' | 'bar' | 'parallel' | 'scatter';
 export type ExportFormat = 'svg' | 'png';
 
-/** What the webview can be asked to click in tests (data-testid of the element). */
-export type TestClick = { type: 'test:click'; testId: string };
-/** Tests only: the webview posts `message` back as is, to check the extension refuses what it must. */
-export type TestPost = { type: 'test:post'; message: unknown };
-
 export type ToWebview =
   | { type: 'state'; version: number; state: CompareState }
   /** New points of a live run's metric, to add to the charts without re-rendering them. */
   | { type: 'append'; version: number; runId: string; metric: string; points: SeriesPoints; final: DisplayNumber }
   /** Asks the webview to export a chart (the extension then saves what it sends back). */
   | { type: 'requestExport'; requestId: number; chartId: string; format: ExportFormat }
-  | { type: 'error'; message: string }
-  | TestClick
-  | TestPost;
+  | HostToWebview;
 
 export interface RenderedChart {
   id: string;
@@ -147,51 +153,27 @@ export interface RenderedChart {
 }
 
 export type FromWebview =
-  | { type: 'ready' }
+  | ReadyMessage
   | { type: 'setView'; view: CompareView }
   | { type: 'openRun'; id: string }
   | { type: 'exportCsv'; sort?: { key: string; descending: boolean } }
   /** A chart as SVG text or a PNG data URL; `requestId` when the extension asked for it. */
   | { type: 'exportChart'; chartId: string; format: ExportFormat; data: string; requestId?: number }
   /** Sent after every render of a state. */
-  | { type: 'rendered'; version: number; charts: RenderedChart[]; ms: number; errors?: string[] }
+  | (RenderedAck & { charts: RenderedChart[]; ms: number })
   /** Sent after an append was applied: the points the run now has in that metric's chart. */
   | { type: 'appended'; version: number; runId: string; metric: string; points: number; errors?: string[] };
 
-const MAX_TEXT = 4096;
-const MAX_NAMES = 500;
 /** An exported chart can be large (SVG of 100 runs); 64 MB is more than any chart here produces. */
 export const MAX_EXPORT_BYTES = 64 * 1024 * 1024;
-
-function isText(v: unknown, max = MAX_TEXT): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= max && !v.includes('\0');
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
-}
-
-function isRunId(v: unknown): v is string {
-  return isText(v, 200) && /^[\w.-]+$/.test(v);
-}
-
-function isNames(v: unknown): v is string[] {
-  return Array.isArray(v) && v.length <= MAX_NAMES && v.every((n) => isText(n, 1000));
-}
 
 function isChartId(v: unknown): v is string {
   return isText(v, 1100) && /^(line|bar|parallel|scatter)(:.+)?$/s.test(v);
 }
 
-function errorsOf(v: unknown): string[] | undefined | false {
-  if (v === undefined) return undefined;
-  if (!(Array.isArray(v) && v.every((e) => typeof e === 'string'))) return false;
-  return v.slice(0, 50).map((e) => e.slice(0, MAX_TEXT));
-}
-
 export function parseView(v: unknown): CompareView | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
+  if (!isObject(v)) return undefined;
+  const o = v;
   if (!isNames(o.metrics) || !isNames(o.params)) return undefined;
   if (o.xAxis !== 'step' && o.xAxis !== 'time') return undefined;
   if (typeof o.logScale !== 'boolean') return undefined;
@@ -209,8 +191,8 @@ export function parseView(v: unknown): CompareView | undefined {
  * wrongly typed field). Only the known fields are copied, so nothing else travels further.
  */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return undefined;
-  const m = msg as Record<string, unknown>;
+  if (!isObject(msg)) return undefined;
+  const m = msg;
   switch (m.type) {
     case 'ready':
       return { type: 'ready' };
@@ -237,20 +219,15 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
       return out;
     }
     case 'rendered': {
-      if (!isCount(m.version) || typeof m.ms !== 'number' || !Number.isFinite(m.ms)) return undefined;
+      if (typeof m.ms !== 'number' || !Number.isFinite(m.ms)) return undefined;
       if (!Array.isArray(m.charts) || m.charts.length > 2000) return undefined;
       const charts: RenderedChart[] = [];
       for (const c of m.charts as unknown[]) {
-        const r = c as Record<string, unknown> | null;
-        if (typeof r !== 'object' || r === null || !isChartId(r.id) || !isCount(r.series)) return undefined;
-        if (r.kind !== 'line' && r.kind !== 'bar' && r.kind !== 'parallel' && r.kind !== 'scatter') return undefined;
-        charts.push({ id: r.id, kind: r.kind, series: r.series });
+        if (!isObject(c) || !isChartId(c.id) || !isCount(c.series)) return undefined;
+        if (c.kind !== 'line' && c.kind !== 'bar' && c.kind !== 'parallel' && c.kind !== 'scatter') return undefined;
+        charts.push({ id: c.id, kind: c.kind, series: c.series });
       }
-      const errors = errorsOf(m.errors);
-      if (errors === false) return undefined;
-      const out: FromWebview = { type: 'rendered', version: m.version, charts, ms: m.ms };
-      if (errors) out.errors = errors;
-      return out;
+      return parseRendered(m, { charts, ms: m.ms });
     }
     case 'appended': {
       if (!isCount(m.version) || !isRunId(m.runId) || !isText(m.metric, 1000) || !isCount(m.points)) return undefined;
@@ -273,8 +250,8 @@ export interface CompareWebviewState {
 }
 
 export function parseWebviewState(state: unknown): CompareWebviewState | undefined {
-  if (typeof state !== 'object' || state === null) return undefined;
-  const s = state as Record<string, unknown>;
+  if (!isObject(state)) return undefined;
+  const s = state;
   if (!isText(s.folder) || !Array.isArray(s.runIds) || s.runIds.length === 0 || s.runIds.length > 1000 || !s.runIds.every(isRunId)) return undefined;
   const out: CompareWebviewState = { folder: s.folder, runIds: (s.runIds as string[]).slice() };
   const view = s.view === undefined ? undefined : parseView(s.view);
@@ -283,19 +260,15 @@ export function parseWebviewState(state: unknown): CompareWebviewState | undefin
 }
 
 /**
- * The page: strict CSP (nonce script only, no eval, styles from the extension or with the nonce; the toolkit's
- * web components use constructable stylesheets, which style-src does not govern), local resources only.
- * Here (pure) so the browser test and the benchmark load the very page the panel serves.
+ * The page of the compare panel (the host adds the CSP, nonce and bundle links; the toolkit's web components use
+ * constructable stylesheets, which style-src does not govern). Here (pure) so the browser test and the benchmark
+ * load the very page the panel serves.
  */
-export function compareHtml(o: { nonce: string; cspSource: string; script: string; style: string; folder: string; runIds: readonly string[] }): string {
-  return webviewPage({
-    nonce: o.nonce,
-    cspSource: o.cspSource,
-    script: o.script,
-    style: o.style,
+export function comparePage(folder: string, runIds: readonly string[]): PageContent {
+  return {
+    bundle: 'compare',
     title: 'Compare Runs',
-    data: { folder: encodeURIComponent(o.folder), 'run-ids': o.runIds.join(',') },
-    loading: `Loading ${o.runIds.length} runs…`,
-    nonceMeta: true,
-  });
+    data: { folder: encodeURIComponent(folder), 'run-ids': runIds.join(',') },
+    loading: `Loading ${runIds.length} runs…`,
+  };
 }

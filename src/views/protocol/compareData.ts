@@ -2,7 +2,8 @@
  * Builds the Compare Runs webview state from what is on disk (run records and their tracking events), and the
  * table's CSV. Pure: no vscode, no I/O, so it runs under plain mocha (test/unit/compareData.test.ts).
  */
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/runs/run';
+import { RunRecord, durationMs, isTerminal } from '../../model/runs/run';
+import { formatDuration, formatNumber } from '../../model/common/format';
 import type { MetricGoal, MetricPoint, TrackingData } from '../../model/runs/tracking';
 import type {
   CompareRun,
@@ -17,8 +18,7 @@ import type {
   TableColumn,
   TableRow,
 } from './compare';
-import { toDisplayNumber } from './runDetails';
-import { displayValue as display, ownEntries as own } from './pagePieces';
+import { DisplayNumber, displayValue as display, fromDisplayNumber, ownEntries as own, toDisplayNumber } from './common';
 
 /** Most points one series keeps. */
 export const MAX_POINTS_PER_SERIES = 1000;
@@ -155,15 +155,6 @@ function uniqueLabels(runs: readonly RunRecord[]): string[] {
     const clash = base.some((other, j) => j !== i && other === label);
     return clash ? `${label} (${runs[i].id})` : label;
   });
-}
-
-/** Short text of a number for table cells (full precision goes to CSV). */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return v.toExponential(4);
-  return String(Number(v.toPrecision(6)));
 }
 
 export interface CompareInput {
@@ -320,10 +311,7 @@ export function buildTable(runs: readonly CompareRun[], metrics: readonly Metric
     for (const m of metrics) {
       const cell: TableCell = { text: '' };
       if (Object.hasOwn(r.finals, m.name)) {
-        const v = r.finals[m.name];
-        const n = typeof v === 'number' ? v : NaN;
-        cell.text = typeof v === 'number' ? formatNumber(v) : v;
-        if (Number.isFinite(n)) cell.value = n;
+        Object.assign(cell, metricCell(r.finals[m.name]));
         if (m.best && m.best.runIds.includes(r.id)) cell.best = true;
       }
       setOwn(cells, `metric:${m.name}`, cell);
@@ -343,23 +331,51 @@ function cellKey(cell: TableCell | undefined): string {
   return cell.value !== undefined ? `n:${cell.value}` : `t:${cell.text}`;
 }
 
-/** Rows sorted by a column: numbers by value, text naturally; empty cells last either way. */
+/** A final metric value as a cell: the text the table shows and the value sorting and the CSV use. */
+export function metricCell(v: DisplayNumber): { text: string; value: DisplayNumber } {
+  return { text: formatNumber(fromDisplayNumber(v)), value: v };
+}
+
+function isEmpty(cell: TableCell | undefined): boolean {
+  return !cell || (cell.value === undefined && cell.text === '');
+}
+
+/** A cell's number for sorting: ±Infinity order as numbers do; NaN and text have none. */
+function sortNumber(cell: TableCell): number | undefined {
+  if (cell.value === undefined) return undefined;
+  const n = fromDisplayNumber(cell.value);
+  return Number.isNaN(n) ? undefined : n;
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+/**
+ * The one order of the table's rows, for the webview's table and the CSV alike. In a numeric column numbers
+ * (with -Infinity first and Infinity last) come before cells without one (NaN, "running"), which follow in text
+ * order; elsewhere text in natural order. Empty cells are last in either direction; ties keep the run order.
+ */
+export function compareRows(column: TableColumn, descending: boolean): (a: TableRow, b: TableRow) => number {
+  const sign = descending ? -1 : 1;
+  return (a, b) => {
+    const ca = a.cells[column.key];
+    const cb = b.cells[column.key];
+    const ea = isEmpty(ca);
+    const eb = isEmpty(cb);
+    if (ea || eb) return ea === eb ? 0 : ea ? 1 : -1;
+    if (column.numeric) {
+      const na = sortNumber(ca);
+      const nb = sortNumber(cb);
+      if (na !== undefined && nb !== undefined) return na === nb ? 0 : sign * (na < nb ? -1 : 1);
+      if (na !== undefined || nb !== undefined) return na !== undefined ? -1 : 1;
+    }
+    return sign * collator.compare(ca.text, cb.text);
+  };
+}
+
+/** Rows sorted by a column (compareRows); the rows as they are for an unknown column. */
 export function sortRows(table: CompareTable, key: string, descending: boolean): TableRow[] {
   const column = table.columns.find((c) => c.key === key);
-  if (!column) return table.rows.slice();
-  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
-  return table.rows.slice().sort((a, b) => {
-    const ca = a.cells[key];
-    const cb = b.cells[key];
-    const ea = !ca || (ca.value === undefined && ca.text === '');
-    const eb = !cb || (cb.value === undefined && cb.text === '');
-    if (ea || eb) return ea === eb ? 0 : ea ? 1 : -1;
-    let d: number;
-    if (column.numeric && ca.value !== undefined && cb.value !== undefined) d = ca.value - cb.value;
-    else if (column.numeric && (ca.value !== undefined) !== (cb.value !== undefined)) d = ca.value !== undefined ? -1 : 1;
-    else d = collator.compare(ca.text, cb.text);
-    return descending ? -d : d;
-  });
+  return column ? table.rows.slice().sort(compareRows(column, descending)) : table.rows.slice();
 }
 
 /**
@@ -373,8 +389,8 @@ export function csvField(text: string, numeric = false): string {
 }
 
 /**
- * The table as CSV, in the given order: the run id, then each column. Numbers are written in full precision,
- * not as shown; CRLF line ends (RFC 4180).
+ * The table as CSV, in the order sortRows gives (the table's): the run id, then each column. Numbers go through
+ * the table's formatter in full precision, not as shown; CRLF line ends (RFC 4180).
  */
 export function tableToCsv(table: CompareTable, sort?: { key: string; descending: boolean }): string {
   const rows = sort ? sortRows(table, sort.key, sort.descending) : table.rows;
@@ -385,9 +401,13 @@ export function tableToCsv(table: CompareTable, sort?: { key: string; descending
     for (const c of table.columns) {
       const cell = row.cells[c.key];
       if (!cell) fields.push('');
-      else if (c.kind === 'duration') fields.push(cell.value !== undefined ? String(cell.value / 1000) : csvField(cell.text));
-      else if (cell.value !== undefined && c.kind === 'metric') fields.push(String(cell.value));
-      else fields.push(csvField(cell.text, cell.value !== undefined));
+      else if (cell.value === undefined) fields.push(csvField(cell.text));
+      else {
+        const n = fromDisplayNumber(cell.value);
+        const value = c.kind === 'duration' ? n / 1000 : n;
+        // Only what a spreadsheet reads as a number skips the formula guard ("-Infinity" would run as one).
+        fields.push(c.kind === 'param' ? csvField(cell.text, true) : csvField(formatNumber(value, 'full'), Number.isFinite(value)));
+      }
     }
     lines.push(fields.join(','));
   }
@@ -413,10 +433,10 @@ export function appendedPoints(points: readonly MetricPoint[], already: number, 
 
 /**
  * "Compare with best": among `candidates` (other runs of the same script), the one with the best final value of
- * `metric` by `goal`; ended runs only. Undefined when none has the metric.
+ * `metric` by `goal`; ended runs only. Undefined when none has the metric. Summaries from the run index will do.
  */
-export function pickBestRun(run: RunRecord, candidates: readonly RunRecord[], metric: string, goal: MetricGoal): RunRecord | undefined {
-  let best: RunRecord | undefined;
+export function pickBestRun<R extends Pick<RunRecord, 'id' | 'script' | 'status' | 'metrics'>>(run: Pick<RunRecord, 'id' | 'script'>, candidates: readonly R[], metric: string, goal: MetricGoal): R | undefined {
+  let best: R | undefined;
   let bestValue = NaN;
   for (const c of candidates) {
     if (c.id === run.id || c.script !== run.script || !isTerminal(c.status)) continue;

@@ -2,11 +2,12 @@
  * Builds the Run details webview state from what is on disk (run record, tracking events, outputs listing).
  * Pure: no vscode, no I/O, so it runs under plain mocha (test/unit/runDetailsData.test.ts).
  */
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../../model/runs/run';
+import { RunRecord, durationMs, isTerminal } from '../../model/runs/run';
+import { formatDuration } from '../../model/common/format';
 import type { MetricPoint, TrackingData } from '../../model/runs/tracking';
 import type { OutputEntry } from '../../runner/artifacts';
-import { MetricSummary, RunDetailsState, TimelineEntry, toDisplayNumber } from './runDetails';
-import { displayValue as display, ownEntries as entries } from './pagePieces';
+import type { MetricSummary, RunDetailsState, TimelineEntry } from './runDetails';
+import { displayValue as display, ownEntries as entries, toDisplayNumber } from './common';
 
 /** Most points a sparkline gets; longer series are downsampled. */
 export const MAX_SPARKLINE_POINTS = 300;
