@@ -1,9 +1,10 @@
-// Builds three things: the extension host bundle (dist/extension.js), the `mlw` CLI (dist/cli.js) and the
+// Builds three things: the extension host bundle (dist/extension.js, with Docker's client in dist/docker.js), the `mlw` CLI (dist/cli.js) and the
 // browser bundles of webviews/ (dist/webviews/*.js). Tests are transpiled file by file into out/ so mocha
 // can load them; type checking is `tsc --noEmit` (npm run typecheck), kept separate as esbuild does not check types.
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostBundle } from './scripts/bundles.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -25,16 +26,7 @@ const common = {
 };
 
 const builds = [
-  {
-    ...common,
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli/main.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // ssh2's optional native parts are loaded with try/require; keep them out of the bundle.
-    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-  },
+  hostBundle({ production }),
   {
     ...common,
     entryPoints: Object.fromEntries(

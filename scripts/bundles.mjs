@@ -1,0 +1,36 @@
+// The host-side bundles, shared by esbuild.mjs and the activation benchmark so the benchmark times what ships.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Docker's client stack (dockerode → docker-modem → ssh2, asn1, @grpc/grpc-js, protobufjs) is most of the host
+ * code by size. It gets its own bundle, dist/docker.js, which the extension and the CLI require from beside
+ * themselves the first time they talk to Docker (src/runner/docker/client.ts), so loading the extension does not
+ * read or compile it.
+ */
+const dockerInItsOwnBundle = {
+  name: 'docker-in-its-own-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^dockerode$/ }, () => ({ path: './docker.js', external: true }));
+  },
+};
+
+/** dist/extension.js, dist/cli.js and dist/docker.js. */
+export function hostBundle({ production }) {
+  return {
+    bundle: true,
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli/main.ts', docker: require.resolve('dockerode') },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // ssh2's optional native parts are loaded with try/require; keep them out of the bundle.
+    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    plugins: [dockerInItsOwnBundle],
+  };
+}
