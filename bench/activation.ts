@@ -4,7 +4,7 @@
  * replaced by a small fake of what activation touches. Baseline: the same child requiring an empty module, so
  * the figure is what the bundle costs on top of node's own module loading. Target ≤ 30 ms.
  *
- * The timed bundle is built here the way `node esbuild.mjs --production` builds dist/extension.js (minified, what
+ * The timed bundle is built here with esbuild.mjs's own options (scripts/bundles.mjs, production: minified, what
  * the .vsix ships); a second, unminified build of the same entry, with esbuild's module wrappers timed, says
  * where the time goes: reading and compiling the file, then each bundled package's initialisers.
  *
@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadAverage } from './lib/machine';
 import { fmtRatio, median, percentile } from './lib/stats';
 
@@ -280,14 +281,15 @@ function runChild(bundle: string, folder: string, nodeArgs: string[] = []): Chil
   return JSON.parse(out.trim().split('\n').pop()!) as ChildSample;
 }
 
-/** The extension entry of esbuild.mjs: same options, so the figure is the shipped bundle's. */
-async function buildBundle(outfile: string, minify: boolean): Promise<void> {
+/**
+ * The host bundles exactly as esbuild.mjs makes them (scripts/bundles.mjs: extension, CLI and the Docker client
+ * in dist/docker.js, which the extension requires on first use), written to `outdir` instead of dist/.
+ */
+async function buildBundles(outdir: string, production: boolean): Promise<void> {
   const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [path.join(REPO_ROOT, 'src', 'extension.ts')],
-    outfile, absWorkingDir: REPO_ROOT, bundle: true, minify, sourcemap: false, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
-    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-  });
+  const shared = pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundles.mjs')).href;
+  const { hostBundle } = (await import(shared)) as { hostBundle(o: { production: boolean }): import('esbuild').BuildOptions };
+  await esbuild.build({ ...hostBundle({ production }), outdir, absWorkingDir: REPO_ROOT, sourcemap: false });
 }
 
 /**
@@ -338,14 +340,14 @@ async function main(): Promise<void> {
   try {
     const folder = path.join(tmp, 'workspace');
     fs.mkdirSync(folder);
-    const prod = path.join(tmp, 'extension.prod.js');
-    const dev = path.join(tmp, 'extension.dev.js');
+    const prod = path.join(tmp, 'production', 'extension.js');
+    const dev = path.join(tmp, 'development', 'extension.js');
     const empty = path.join(tmp, 'empty.js');
     fs.writeFileSync(empty, '');
-    await buildBundle(prod, true);
-    await buildBundle(dev, false);
+    await buildBundles(path.dirname(prod), true);
+    await buildBundles(path.dirname(dev), false);
     const load = loadAverage();
-    console.log(`bundle: ${(fs.statSync(prod).size / 1e6).toFixed(2)} MB minified (${(fs.statSync(dev).size / 1e6).toFixed(2)} MB unminified); ${RUNS} fresh node processes each after one warm-up; load average ${load}`);
+    console.log(`bundle: ${(fs.statSync(prod).size / 1e6).toFixed(2)} MB minified (${(fs.statSync(dev).size / 1e6).toFixed(2)} MB unminified; docker.js beside it, not loaded by activation: ${(fs.statSync(path.join(path.dirname(prod), "docker.js")).size / 1e6).toFixed(2)} MB); ${RUNS} fresh node processes each after one warm-up; load average ${load}`);
 
     runChild(prod, folder);
     runChild(empty, folder);
@@ -366,7 +368,8 @@ async function main(): Promise<void> {
     console.log(`  require of an empty file  median ${f1(median(emptyMs))} ms (p95 ${f1(percentile(emptyMs, 95))})`);
 
     // Where the time goes: the unminified twin with its module wrappers timed.
-    const instrumented = path.join(tmp, 'extension.instrumented.js');
+    // Beside the unminified build, so its require('./docker.js') finds that build's Docker bundle.
+    const instrumented = path.join(path.dirname(dev), 'extension.instrumented.js');
     fs.copyFileSync(dev, instrumented);
     instrument(instrumented);
     const traced: Trace[] = [];
