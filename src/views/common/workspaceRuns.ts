@@ -14,6 +14,8 @@ export interface RunsChange {
   readonly folder: vscode.WorkspaceFolder;
   /** Runs whose record or tracking changed. Empty with `anything` set when the source could not tell. */
   readonly ids: ReadonlySet<string>;
+  /** Runs whose other files (logs, build log, patch, outputs) changed, seen while watched: what a details panel shows. */
+  readonly files: ReadonlySet<string>;
   readonly deleted: ReadonlySet<string>;
   /** Something changed that names no run (a workspace folder added, Docker reconnecting): re-read all. */
   readonly anything: boolean;
@@ -39,6 +41,7 @@ export class FolderRuns extends Disposable {
   private readonly emitter = this._register(new vscode.EventEmitter<RunsChange>());
   readonly onDidChange = this.emitter.event;
   private pendingIds = new Set<string>();
+  private pendingFiles = new Set<string>();
   private pendingDeleted = new Set<string>();
   private pendingAnything = false;
   private timer: NodeJS.Timeout | undefined;
@@ -101,6 +104,11 @@ export class FolderRuns extends Disposable {
     this.schedule();
   }
 
+  noteFiles(id: string): void {
+    this.pendingFiles.add(id);
+    this.schedule();
+  }
+
   noteDeleted(id: string): void {
     this.pendingDeleted.add(id);
     this.schedule();
@@ -114,12 +122,16 @@ export class FolderRuns extends Disposable {
   private startExternal(): DisposableLike {
     const runsDir = this.store.runsDir;
     // Relative to the folder, not to .mlw/runs: the folder is watched already and exists; the runs folder may not yet.
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/runs/*/{run.json,tracking/*}'));
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(this.folder, '.mlw/runs/*/{run.json,tracking/*,logs.txt,build.txt,git.patch,outputs/**}'),
+    );
     const fromUri = (uri: vscode.Uri, deleted: boolean) => {
-      const id = path.relative(runsDir, uri.fsPath).split(path.sep)[0];
-      if (!id || id.startsWith('.') || id.startsWith('..')) return;
-      if (deleted && uri.fsPath.endsWith('run.json')) this.noteDeleted(id);
-      else this.note(id);
+      const [id, ...rest] = path.relative(runsDir, uri.fsPath).split(path.sep);
+      if (!id || id.startsWith('.')) return;
+      const file = rest.join('/');
+      if (deleted && file === 'run.json') this.noteDeleted(id);
+      else if (file === 'run.json' || file.startsWith('tracking/')) this.note(id);
+      else this.noteFiles(id);
     };
     const parts = [
       watcher,
@@ -138,8 +150,9 @@ export class FolderRuns extends Disposable {
 
   private flush(): void {
     this.timer = undefined;
-    const change: RunsChange = { folder: this.folder, ids: this.pendingIds, deleted: this.pendingDeleted, anything: this.pendingAnything };
+    const change: RunsChange = { folder: this.folder, ids: this.pendingIds, files: this.pendingFiles, deleted: this.pendingDeleted, anything: this.pendingAnything };
     this.pendingIds = new Set();
+    this.pendingFiles = new Set();
     this.pendingDeleted = new Set();
     this.pendingAnything = false;
     this.emitter.fire(change);
@@ -168,7 +181,7 @@ export class WorkspaceRuns extends Disposable {
         this.byFolder.get(removed.uri.toString())?.dispose();
         this.byFolder.delete(removed.uri.toString());
       }
-      for (const folder of [...e.added, ...e.removed]) this.emitter.fire({ folder, ids: new Set(), deleted: new Set(), anything: true });
+      for (const folder of [...e.added, ...e.removed]) this.emitter.fire({ folder, ids: new Set(), files: new Set(), deleted: new Set(), anything: true });
     }));
     this._register(toDisposable(() => {
       for (const f of this.byFolder.values()) f.dispose();

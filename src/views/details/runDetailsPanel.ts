@@ -64,7 +64,7 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
     });
     this.tail = new TrackingTail(path.join(this.paths.tracking, TRACKING_FILE));
     this._register(owner.onDidChange((change) => {
-      if (change.anything || change.ids.has(runId) || change.deleted.has(runId)) this.scheduleRefresh();
+      if (change.anything || change.ids.has(runId) || change.files.has(runId) || change.deleted.has(runId)) this.scheduleRefresh();
     }));
     this.start();
   }

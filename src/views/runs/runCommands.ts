@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { RunStatus, TERMINAL_STATUSES } from '../../model/runs/run';
 import { connectDocker } from '../../runner/docker/client';
 import { CleanupCriteria, DeleteResult, deleteRuns, planCleanup } from '../../runner/runCleanup';
-import { formatMB } from '../../runner/snapshot';
+import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';

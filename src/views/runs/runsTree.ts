@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { RunStatus, durationMs, formatDuration } from '../../model/runs/run';
+import { formatDuration, formatNumber } from '../../model/common/format';
+import { RunStatus, durationMs } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { Commands } from '../common/commandIds';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
@@ -34,10 +35,6 @@ export function primaryMetric(run: RunSummary, preferred: string): [string, numb
   if (preferred && preferred in metrics) return [preferred, metrics[preferred]];
   const first = Object.keys(metrics)[0];
   return first === undefined ? undefined : [first, metrics[first]];
-}
-
-function formatValue(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, '');
 }
 
 /**
@@ -156,7 +153,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     item.description = [
       run.starred ? '★' : '',
       run.status === 'Queued' ? 'queued' : formatDuration(durationMs(run)),
-      metric ? `${metric[0]} ${formatValue(metric[1])}` : '',
+      metric ? `${metric[0]} ${formatNumber(metric[1])}` : '',
       new Date(run.createdAt).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
     ].filter(Boolean).join(' · ');
     item.tooltip = this.tooltip(run);
@@ -171,15 +168,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     const md = new vscode.MarkdownString(undefined, true);
     const t = escapeMarkdown;
     md.appendMarkdown(`**${run.name ? `${t(run.name)} (${shortId(run.id)})` : run.id}** — $(${STATUS_ICONS[run.status]?.[0] ?? 'circle'}) ${run.status}\n\n`);
-    md.appendMarkdown(`${t(`${run.script}${run.args?.length ? ' ' + run.args.join(' ') : ''}`)}${run.configName ? ` · config **${t(run.configName)}**` : ''}\n\n`);
-    if (run.reason) md.appendMarkdown(`${t(run.reason)}\n\n`);
+    md.appendMarkdown(`${t(`${run.script}${run.args?.length ? ' ' + run.args.join(' ') : ''}`, true)}${run.configName ? ` · config **${t(run.configName)}**` : ''}\n\n`);
+    if (run.reason) md.appendMarkdown(`${t(run.reason, true)}\n\n`);
     const params = Object.entries(run.params ?? {});
     if (params.length) md.appendMarkdown(`**Params:** ${params.map(([k, v]) => `${t(k)}=${t(JSON.stringify(v))}`).join(', ')}\n\n`);
     const metrics = Object.entries(run.metrics ?? {});
-    if (metrics.length) md.appendMarkdown(`**Metrics:** ${metrics.map(([k, v]) => `${t(k)}=${formatValue(v)}`).join(', ')}\n\n`);
+    if (metrics.length) md.appendMarkdown(`**Metrics:** ${metrics.map(([k, v]) => `${t(k)}=${formatNumber(v)}`).join(', ')}\n\n`);
     if (run.commit) md.appendMarkdown(`**Commit:** ${t(run.commit.slice(0, 10))}${run.branch ? ` on ${t(run.branch)}` : ''}${run.dirty ? ' (uncommitted changes)' : ''}\n\n`);
     if (run.image) md.appendMarkdown(`**Image:** ${t(run.image)}\n\n`);
-    if (run.labels?.length) md.appendMarkdown(`**Labels:** ${run.labels.map(t).join(', ')}\n\n`);
+    if (run.labels?.length) md.appendMarkdown(`**Labels:** ${run.labels.map((l) => t(l)).join(', ')}\n\n`);
     if (run.parentId) md.appendMarkdown(`Rerun of ${t(run.parentId)}\n\n`);
     return md;
   }

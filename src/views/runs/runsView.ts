@@ -27,7 +27,8 @@ export class RunsView extends Disposable {
     super();
     this.provider = new RunsTreeProvider(runs, (folder, err) => output.warn(`Runs view (${folder}): ${err.message}`));
     this.view = this._register(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: this.provider, canSelectMany: true, showCollapseAll: true }));
-    this._register(runs.onDidChange(() => this.schedule()));
+    // Logs and outputs growing (change.files) change nothing the tree shows.
+    this._register(runs.onDidChange((c) => (c.anything || c.ids.size || c.deleted.size) && this.schedule()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlw.primaryMetric') && this.schedule()));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.followWhileVisible()));
     this._register(this.view.onDidChangeVisibility(() => {
