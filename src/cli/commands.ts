@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserFacingError } from '../model/common/errors';
-import { RunRecord, durationMs, formatDuration, isTerminal } from '../model/runs/run';
+import { WorkbenchSettings, resolveSettings } from '../model/common/settings';
+import { formatDuration } from '../model/common/format';
+import { RunRecord, durationMs, isTerminal } from '../model/runs/run';
 import { loadRunConfig } from '../model/runconfig/runConfig';
 import type { RunSummary } from '../model/runs/runIndex';
 import { RunStore } from '../model/runs/runStore';
@@ -10,8 +12,11 @@ import { connectDocker } from '../runner/docker/client';
 import { ExperimentRunner, RunHandle, RunListener } from '../runner/experimentRunner';
 import { optionsFromConfig } from '../runner/runRequest';
 
-export const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
-const DEFAULT_SNAPSHOT_MAX_MB = 200;
+
+/** The workspace's `mlw.*` settings, cleaned and defaulted as the extension does (model/common/settings.ts). */
+export function settingsOf(ctx: CliContext): WorkbenchSettings {
+  return resolveSettings((name) => ctx.settings[`mlw.${name}`]);
+}
 
 export interface CliContext {
   workspace: string;
@@ -24,7 +29,7 @@ export interface CliContext {
 
 export function makeRunner(ctx: CliContext): ExperimentRunner {
   // Empty values mean "not set", as in VS Code's settings UI.
-  const docker = connectDocker(String(ctx.flags.get('--docker-host') || ctx.settings['mlw.dockerHost'] || ''));
+  const docker = connectDocker(String(ctx.flags.get('--docker-host') || settingsOf(ctx).dockerHost));
   return new ExperimentRunner(docker, new RunStore(ctx.workspace));
 }
 
@@ -103,15 +108,15 @@ export async function cmdRun(ctx: CliContext, scriptArg: string | undefined, pas
   const script = scriptArg ?? config?.script;
   if (!script) throw new UserFacingError('mlw run needs a script: mlw run path/to/train.py [-- args…] (or a run configuration with "script:")');
   const scriptPath = scriptArg ? path.resolve(scriptArg) : path.join(ctx.workspace, script);
-  const baseImage = String(ctx.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || ctx.settings['mlw.baseImage'] || DEFAULT_BASE_IMAGE).trim();
-  const maxMB = Number(ctx.settings['mlw.snapshotMaxMB'] || DEFAULT_SNAPSHOT_MAX_MB);
+  const settings = settingsOf(ctx);
+  const baseImage = String(ctx.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || settings.baseImage).trim();
   const handle = await makeRunner(ctx).submit(
     {
       workspaceRoot: ctx.workspace,
       script: scriptPath,
       args: passthrough.length || !config ? passthrough : config.args,
       baseImage,
-      snapshotMaxBytes: maxMB * 1024 * 1024,
+      snapshotMaxBytes: settings.snapshotMaxBytes,
       options: config ? optionsFromConfig(config) : undefined,
     },
     streamingListener(ctx),

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { UserFacingError } from '../model/common/errors';
-import { CliContext, DEFAULT_BASE_IMAGE, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
+import { SETTING_DEFAULTS } from '../model/common/settings';
+import { CliContext, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
 import { readWorkspaceSettings } from './settings';
 
 const USAGE = `Usage: mlw <command> [options]
@@ -20,7 +21,7 @@ Commands:
 
 Options:
   --workspace DIR      Workspace folder (default: the current folder)
-  --base-image IMAGE   Base image (default: MLW_BASE_IMAGE, else mlw.baseImage in .vscode/settings.json, else ${DEFAULT_BASE_IMAGE})
+  --base-image IMAGE   Base image (default: MLW_BASE_IMAGE, else mlw.baseImage in .vscode/settings.json, else ${SETTING_DEFAULTS.baseImage})
   --docker-host URL    Docker engine (default: mlw.dockerHost, else DOCKER_HOST, else the local socket)
   --verbose            Full image build output (default: one line per build step)
   --json               Machine-readable output
