@@ -108,6 +108,3 @@ export function durationMs(run: Pick<RunRecord, 'startedAt' | 'endedAt'>, now: D
   const end = run.endedAt ? Date.parse(run.endedAt) : now.getTime();
   return end - Date.parse(run.startedAt);
 }
-
-/** Moved to the formatting module; re-exported while callers switch their imports. */
-export { formatDuration } from '../common/format';
