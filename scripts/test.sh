@@ -2,7 +2,8 @@
 # `npm test`: every test. Installs what it needs (npm packages, a Docker engine, the offline base image,
 # code-server and Chromium), type-checks, builds, then runs the unit suite (plain mocha, real Docker and
 # git), the browser suite (webview bundles in Chromium under their CSP), the VS Code suite (mocha inside a
-# real VS Code 1.100.3 served by code-server) and an end-to-end test that clicks through the workbench.
+# real VS Code 1.100.3 served by code-server), an end-to-end test that clicks through the workbench, and one
+# that packages the extension (.vsix), installs it into code-server and completes a run through it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLW_ROOT"
 bash scripts/ensure-deps.sh
@@ -24,4 +25,8 @@ echo; echo "== VS Code tests (mocha inside VS Code 1.100.3 via code-server) =="
 node out/test/harness/codeServerTests.js || status=1
 echo; echo "== End-to-end UI test (clicks in the real workbench, code-server + Chromium) =="
 npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js || status=1
+echo; echo "== Packaged extension (npm run package, the .vsix installed into code-server, a run through it) =="
+npx mocha --no-config --timeout 300000 out/test/e2e/vsixInstall.e2e.js || status=1
+# Packaging left production bundles in dist/; put the development build (with source maps) back.
+node esbuild.mjs
 exit $status

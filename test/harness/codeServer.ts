@@ -1,7 +1,8 @@
 /**
- * Small helpers to serve the extension in a real code-server 4.100.3 (VS Code 1.100.3) with the extension
- * installed from this checkout, as scripts/demo.sh does, and to open it in Debian's Chromium. Used by the
- * end-to-end UI tests in test/e2e (the in-editor suite has its own launcher in codeServerTests.ts).
+ * Small helpers to serve the extension in a real code-server 4.100.3 (VS Code 1.100.3), with the extension
+ * linked from this checkout as scripts/demo.sh does or installed from a .vsix as a user would, and to open it in
+ * Debian's Chromium. Used by the end-to-end UI tests in test/e2e (the in-editor suite shares freePort,
+ * waitForHttp, codeServerEntry and launchChromium).
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -57,16 +58,36 @@ export function installExtensionFromCheckout(extensionsDir: string): void {
   );
 }
 
+/**
+ * `code-server --install-extension <vsix>` into `extensionsDir`: the path users take, so the package (its
+ * .vscodeignore, its bundles) is what runs. Returns the installed extension's folder.
+ */
+export function installExtensionFromVsix(vsix: string, extensionsDir: string): string {
+  const out = execFileSync(process.execPath, [codeServerEntry(), '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; publisher: string; version: string };
+  const dir = path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`--install-extension did not install into ${dir}:\n${out}`);
+  return dir;
+}
+
+export interface CodeServerOptions {
+  /** Install this .vsix (code-server --install-extension) instead of linking the checkout. */
+  vsix?: string;
+}
+
 export interface CodeServer {
   port: number;
   tmp: string;
   logFile: string;
+  extensionsDir: string;
   url(folder: string): string;
   stop(): Promise<void>;
 }
 
-/** Starts code-server on a free 127.0.0.1 port, fresh user data, the extension installed from this checkout. */
-export async function startCodeServer(workspace: string): Promise<CodeServer> {
+/** Starts code-server on a free 127.0.0.1 port, fresh user data and extensions, the extension from the checkout or a .vsix. */
+export async function startCodeServer(workspace: string, options: CodeServerOptions = {}): Promise<CodeServer> {
   const entry = codeServerEntry();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-e2e-'));
   const userDataDir = path.join(tmp, 'user-data');
@@ -84,7 +105,13 @@ export async function startCodeServer(workspace: string): Promise<CodeServer> {
       'security.workspace.trust.enabled': false,
     }),
   );
-  installExtensionFromCheckout(extensionsDir);
+  try {
+    if (options.vsix) installExtensionFromVsix(options.vsix, extensionsDir);
+    else installExtensionFromCheckout(extensionsDir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   const port = await freePort();
   const logFile = path.join(tmp, 'code-server.log');
   const server = spawn(
@@ -112,7 +139,7 @@ export async function startCodeServer(workspace: string): Promise<CodeServer> {
     await stop();
     throw new Error(`${(err as Error).message}\n${tail}`);
   }
-  return { port, tmp, logFile, url: (folder) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, stop };
+  return { port, tmp, logFile, extensionsDir, url: (folder) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, stop };
 }
 
 export async function launchChromium(): Promise<{ browser: Browser; page: Page }> {

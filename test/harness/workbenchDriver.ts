@@ -1,0 +1,165 @@
+/**
+ * Driving the real workbench UI in Chromium (code-server) for the end-to-end tests: named steps that say what
+ * they waited for when they fail, polling, the quick input (quick open, command palette), and the walk from a
+ * script to a completed run in the Runs view that several tests share.
+ */
+import type { Locator, Page } from 'playwright-core';
+import type { CodeServer } from './codeServer';
+
+export class WorkbenchDriver {
+  constructor(
+    readonly page: Page,
+    private readonly server: () => CodeServer | undefined,
+  ) {}
+
+  /** Runs one step, remembering what it waits for; on failure says so and saves a screenshot to /tmp. */
+  async step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await fn();
+      console.log(`      · ${what} (${Date.now() - started} ms)`);
+      return result;
+    } catch (err) {
+      const shot = `/tmp/mlw-e2e-failure-${Date.now()}.png`;
+      await this.page.screenshot({ path: shot }).catch(() => undefined);
+      throw new Error(`while waiting for: ${what}\n${(err as Error).message}\n(screenshot: ${shot}; code-server log: ${this.server()?.logFile})`);
+    }
+  }
+
+  /** Polls `check` until it returns a value other than undefined/false. */
+  async until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, describe: () => string | Promise<string>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await check().catch(() => undefined);
+      if (v !== undefined && v !== false) return v as T;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s; last seen: ${await describe()}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  quickInputBox(): Locator {
+    return this.quickInput().locator('input.input');
+  }
+
+  async openQuickInput(key: string, expectPrefix: string): Promise<void> {
+    await this.until(async () => {
+      if (!(await this.quickInput().isVisible())) {
+        await this.page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 200 } }).catch(() => undefined);
+        await this.page.keyboard.press(key);
+        await this.quickInput().waitFor({ state: 'visible', timeout: 3000 });
+      }
+      return (await this.quickInputBox().inputValue()).startsWith(expectPrefix);
+    }, 30_000, async () => `quick input visible=${await this.quickInput().isVisible()}`);
+  }
+
+  /** The visible quick-pick row whose label is exactly `label` (not "Run as Experiment…", say). */
+  async pickRow(label: string, timeoutMs = 30_000): Promise<Locator> {
+    return this.until(async () => {
+      const rows = this.quickInput().locator('.monaco-list-row');
+      for (let i = 0; i < (await rows.count()); i++) {
+        const row = rows.nth(i);
+        const name = (await row.locator('.label-name').first().innerText()).replace(/\s+/g, ' ').trim();
+        if (name === label) return row;
+      }
+      return undefined;
+    }, timeoutMs, async () => `rows: ${JSON.stringify(await this.quickInput().locator('.monaco-list-row .label-name').allInnerTexts())}`);
+  }
+
+  /** The workbench is up and the explorer lists `folderName` (the remote extension host and file system answer). */
+  async waitForWorkbench(folderName: string): Promise<void> {
+    await this.step('the workbench (.monaco-workbench)', () => this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 }));
+    await this.step(`the explorer to list ${folderName}/`, () =>
+      this.page.locator(`.explorer-folders-view [role="treeitem"][aria-label*="${folderName}"]`).first().waitFor({ timeout: 60_000 }));
+  }
+
+  /** Opens `relPath` with quick open (Ctrl+P) and waits until the editor shows `expectText`. */
+  async openFile(relPath: string, expectText: string): Promise<void> {
+    const base = relPath.split('/').pop()!;
+    await this.step('quick open (Ctrl+P)', () => this.openQuickInput('Control+P', ''));
+    await this.step(`${relPath} in quick open`, async () => {
+      await this.quickInputBox().fill(relPath);
+      await this.pickRow(base);
+      await this.page.keyboard.press('Enter');
+    });
+    await this.step(`the ${base} editor tab`, () => this.page.locator(`.tabs-container [role="tab"][aria-label*="${base}"]`).first().waitFor({ timeout: 30_000 }));
+    await this.step(`the editor text of ${base}`, () => this.page.locator('.monaco-editor .view-lines', { hasText: expectText }).first().waitFor({ timeout: 30_000 }));
+  }
+
+  /**
+   * Runs `command` (its palette label) from the command palette (F1). With `keyboard`, the row is chosen
+   * with the arrow keys and Enter, as a keyboard user would; otherwise it is clicked.
+   */
+  async runFromPalette(command: string, { keyboard = false } = {}): Promise<void> {
+    await this.step('the command palette (F1)', () => this.openQuickInput('F1', '>'));
+    await this.step(`"${command}" in the palette`, async () => {
+      await this.quickInputBox().fill(`>${command}`);
+      const row = await this.pickRow(command);
+      if (keyboard) {
+        // Focus follows the arrow keys; press Down until the exact row (not "…" variants) is the focused one.
+        await this.until(async () => {
+          if ((await row.getAttribute('class'))?.includes('focused')) return true;
+          await this.page.keyboard.press('ArrowDown');
+          return false;
+        }, 10_000, async () => `focused: ${await this.quickInput().locator('.monaco-list-row.focused .label-name').allInnerTexts()}`);
+        await this.page.keyboard.press('Enter');
+      } else {
+        await row.click();
+      }
+      await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+    });
+  }
+
+  /** The rows of the Runs tree in the ML Workbench side bar. */
+  runsTreeRows(): Locator {
+    return this.page.locator('.part.sidebar [role="treeitem"]');
+  }
+
+  /**
+   * Opens the ML Workbench activity bar container and waits for the first run row under `script` to show the
+   * Completed icon. Returns that row and the short id (#xxxx) it shows.
+   */
+  async waitForCompletedRun(script: string): Promise<{ runRow: Locator; shortId: string }> {
+    const page = this.page;
+    await this.step('the ML Workbench activity bar icon', async () => {
+      const icon = page.locator('.part.activitybar [aria-label*="ML Workbench"]').first();
+      await icon.waitFor({ timeout: 30_000 });
+      await icon.click();
+    });
+    await this.step('the Runs view', () => page.locator('.part.sidebar .pane-header[aria-label*="Runs"], .part.sidebar .title-label h2', { hasText: /ML Workbench|Runs/i }).first().waitFor({ timeout: 30_000 }));
+    const rows = this.runsTreeRows();
+    const rowTexts = async () => JSON.stringify(await rows.allInnerTexts().catch(() => []));
+    await this.step(`a "${script}" group row in the Runs tree`, () =>
+      this.until(async () => (await rows.filter({ hasText: script }).count()) > 0, 60_000, rowTexts));
+    const runRow = rows.filter({ hasText: '#' }).first();
+    await this.step('a run row (#xxxx) in the Runs tree', () => runRow.waitFor({ timeout: 30_000 }));
+    await this.step('the run to complete (codicon-pass on its row)', () =>
+      this.until(async () => (await runRow.locator('.codicon-pass').count()) > 0, 90_000,
+        async () => `${await rowTexts()} icons ${JSON.stringify(await runRow.locator('.codicon').evaluateAll((els) => els.map((e) => e.className)))}`));
+    const label = (await runRow.innerText()).split('\n')[0].trim();
+    const shortId = /#([0-9a-z]{4})/i.exec(label)?.[1];
+    if (!shortId) throw new Error(`run row label ${JSON.stringify(label)} has no #xxxx short id`);
+    return { runRow, shortId };
+  }
+
+  /** Clicks the run row and waits for its details panel (tab "Run xxxx", webview body matching `bodyText`). */
+  async openRunDetails(runRow: Locator, shortId: string, bodyText: RegExp): Promise<void> {
+    const page = this.page;
+    await this.step(`the Run details editor tab (Run ${shortId}) after clicking the run row`, async () => {
+      await runRow.click();
+      await page.locator('.tabs-container [role="tab"]', { hasText: new RegExp(`Run ${shortId}|Run`) }).first().waitFor({ timeout: 30_000 });
+    });
+    const tab = page.locator('.tabs-container [role="tab"]', { hasText: new RegExp(`Run #?${shortId}`) }).first();
+    await this.step(`the tab titled "Run ${shortId} …"`, () => tab.waitFor({ timeout: 30_000 }));
+    await this.step('the details webview to render (its frame)', async () => {
+      // Webviews live in an overlay outside .part.editor, positioned over it: find the visible one.
+      const outer = page.locator('iframe.webview.ready:visible').first();
+      await outer.waitFor({ state: 'visible', timeout: 30_000 });
+      const frame = outer.contentFrame().frameLocator('iframe#active-frame');
+      await frame.locator('body', { hasText: bodyText }).waitFor({ timeout: 30_000 });
+    });
+  }
+}
