@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-bench-history-empty-'));
   const index = path.join(ws, '.mlw', INDEX_FILE);
   try {
-    let t = performance.now();
+    const t = performance.now();
     generate(ws);
     const recordBytes = fs.readdirSync(path.join(ws, '.mlw', 'runs')).reduce((n, id) => n + fs.statSync(path.join(ws, '.mlw', 'runs', id, 'run.json')).size, 0);
     console.log(`${fmtInt(RUNS)} runs generated in ${fmtMs(performance.now() - t)} ms (run.json total ${(recordBytes / 1e6).toFixed(1)} MB); load average ${loadAverage()}`);

@@ -9,6 +9,10 @@ cd "$MLW_ROOT"
 bash scripts/ensure-deps.sh
 log "type-checking (tsc --noEmit)"
 npx tsc --noEmit -p .
+status=0
+# Lint findings fail the run at the end but do not stop the suites: one stray `let` should not hide test results.
+log "linting (eslint: typescript-eslint rules, layering of core, CLI and webviews)"
+npx eslint . || status=1
 node esbuild.mjs
 bash scripts/ensure-docker.sh
 # Tests never pull: they use the offline image unless told otherwise.
@@ -16,7 +20,6 @@ export MLW_TEST_BASE_IMAGE="${MLW_TEST_BASE_IMAGE:-$(bash scripts/base-image.sh)
 export MLW_CODE_SERVER="${MLW_CODE_SERVER:-$(bash scripts/code-server.sh)}"
 log "base image for tests: $MLW_TEST_BASE_IMAGE"
 
-status=0
 echo; echo "== Unit tests (plain mocha, real Docker and git) =="
 npx mocha || status=1
 echo; echo "== Browser tests (webview bundles in Chromium, strict CSP, no network) =="

@@ -26,7 +26,7 @@ async function compare(ids: string[]): Promise<ComparePanel> {
 describe('Compare runs webview (real VS Code, real Docker)', () => {
   let extensionUri: vscode.Uri;
   let api: WorkbenchApi;
-  let ids: string[] = [];
+  const ids: string[] = [];
   let panel: ComparePanel;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-compare-'));
 
