@@ -4,11 +4,11 @@ import type { RunsChange } from '../../src/views/common/workspaceRuns';
 import { completedRunRecord } from '../harness/runFixtures';
 import { activateExtension, store } from './helpers';
 
-function nextChange(api: Awaited<ReturnType<typeof activateExtension>>, id: string, timeoutMs = 15_000): Promise<RunsChange> {
+function nextChange(api: Awaited<ReturnType<typeof activateExtension>>, id: string, what: string, timeoutMs = 15_000): Promise<RunsChange> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       sub.dispose();
-      reject(new Error(`no change of run ${id} reached the feed within ${timeoutMs} ms`));
+      reject(new Error(`${what}: no change of run ${id} reached the feed within ${timeoutMs} ms`));
     }, timeoutMs);
     const sub = api.workspaceRuns.onDidChange((c) => {
       if (c.ids.has(id) || c.deleted.has(id)) {
@@ -48,7 +48,7 @@ describe('One owner of a folder\'s runs (real VS Code)', () => {
     const id = '20261201-000001-feed';
     await store().create(completedRunRecord(id));
     // This window's write: heard through the store's own event, watched or not.
-    const own = nextChange(api, id);
+    const own = nextChange(api, id, "this window's write");
     await owner.update(id, { name: 'own write' });
     assert.ok((await own).ids.has(id));
 
@@ -56,10 +56,10 @@ describe('One owner of a folder\'s runs (real VS Code)', () => {
     // file watcher while a consumer holds watch().
     const held = owner.watch();
     try {
-      const external = nextChange(api, id);
+      const external = nextChange(api, id, "another process's write");
       await store().update(id, { name: 'external write' });
       assert.ok((await external).ids.has(id));
-      const gone = nextChange(api, id);
+      const gone = nextChange(api, id, 'a delete');
       await owner.store.delete(id);
       assert.ok((await gone).deleted.has(id));
     } finally {

@@ -122,8 +122,9 @@ export class FolderRuns extends Disposable {
   private startExternal(): DisposableLike {
     const runsDir = this.store.runsDir;
     // Relative to the folder, not to .mlw/runs: the folder is watched already and exists; the runs folder may not yet.
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(this.folder, '.mlw/runs/*/{run.json,tracking/*,logs.txt,build.txt,git.patch,outputs/**}'),
+    // Three plain patterns rather than one with paths and ** inside braces, which glob matchers disagree on.
+    const watchers = ['{run.json,logs.txt,build.txt,git.patch}', 'tracking/*', 'outputs/**'].map((glob) =>
+      vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, `.mlw/runs/*/${glob}`)),
     );
     const fromUri = (uri: vscode.Uri, deleted: boolean) => {
       const [id, ...rest] = path.relative(runsDir, uri.fsPath).split(path.sep);
@@ -133,11 +134,8 @@ export class FolderRuns extends Disposable {
       else if (file === 'run.json' || file.startsWith('tracking/')) this.note(id);
       else this.noteFiles(id);
     };
-    const parts = [
-      watcher,
-      watcher.onDidChange((u) => fromUri(u, false)),
-      watcher.onDidCreate((u) => fromUri(u, false)),
-      watcher.onDidDelete((u) => fromUri(u, true)),
+    const parts: DisposableLike[] = [
+      ...watchers.flatMap((w) => [w, w.onDidChange((u) => fromUri(u, false)), w.onDidCreate((u) => fromUri(u, false)), w.onDidDelete((u) => fromUri(u, true))]),
       this.hostEvents(this),
     ];
     return toDisposable(() => parts.forEach((p) => p.dispose()));
