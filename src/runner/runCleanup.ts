@@ -1,12 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { UserFacingError } from '../model/common/errors';
 import { RunRecord, RunStatus, isTerminal } from '../model/runs/run';
 import { RunStore } from '../model/runs/runStore';
-import { inspectImage, isNotFound } from './docker/client';
-import { ENV_IMAGE_REPO } from './environment';
-import { RUN_ID_LABEL } from './experimentRunner';
+import { ENV_IMAGE_REPO, RUN_ID_LABEL, inspectImage, isNotFound } from './docker/client';
 
 /** Bytes a folder holds on disk (files only; symlinks are not followed). */
 export async function folderBytes(dir: string): Promise<number> {

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { UserFacingError } from '../../src/model/common/errors';
-import { EnvironmentRequest, EnvironmentResolver, detectEnvironment, dockerfileSources } from '../../src/runner/environment';
+import { EnvironmentRequest, EnvironmentResolver, detectEnvironment, dockerfileSources } from '../../src/runner/docker/environment';
 import { docker, removeImages, tempDir, testBaseImage, write } from './support';
 
 describe('environment images (real Docker)', () => {

@@ -1,16 +1,49 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { UserFacingError } from '../../model/common/errors';
 
 /**
- * Connects to the engine named by `host` (unix:///path or tcp://host:port), else DOCKER_HOST, else the
- * default local socket.
+ * The one module that creates Docker clients and names the labels ML Workbench puts on what it creates.
+ * dockerode (with ssh2 and grpc behind it) is most of the host code by size, so it is required here, on the
+ * first client asked for, never at load: activation and short CLI commands that never talk to Docker skip it.
+ */
+
+/** Label on every run container: the run's id, how any process finds a run's container. */
+export const RUN_ID_LABEL = 'mlw.run-id';
+/** Label on every run container: the workspace folder whose store holds the run. */
+export const WORKSPACE_LABEL = 'mlw.workspace';
+/** Label on every environment image ML Workbench builds: the content hash its tag abbreviates. */
+export const ENV_HASH_LABEL = 'mlw.env-hash';
+/** Repository of environment images ML Workbench builds (clean-up only ever removes these). */
+export const ENV_IMAGE_REPO = 'mlw-env';
+
+const clients = new Map<string, Docker>();
+
+function dockerode(): typeof Docker {
+  // A require inside a function runs when called; bundled, it loads dist/docker.js (scripts/bundles.mjs).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('dockerode') as typeof Docker;
+}
+
+/**
+ * The client of the engine named by `host` (unix:///path or tcp://host:port), else DOCKER_HOST, else the
+ * default local socket. One client per host string, shared by every caller in the process.
  */
 export function connectDocker(host?: string): Docker {
-  const target = host?.trim();
-  if (!target) return new Docker();
-  if (target.startsWith('unix://')) return new Docker({ socketPath: target.slice('unix://'.length) });
+  const target = host?.trim() ?? '';
+  let client = clients.get(target);
+  if (!client) {
+    client = createClient(target);
+    clients.set(target, client);
+  }
+  return client;
+}
+
+function createClient(target: string): Docker {
+  const DockerClient = dockerode();
+  if (!target) return new DockerClient();
+  if (target.startsWith('unix://')) return new DockerClient({ socketPath: target.slice('unix://'.length) });
   const url = new URL(target.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  return new DockerClient({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
 }
 
 export function describeDockerHost(docker: Docker): string {

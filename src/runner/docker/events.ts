@@ -1,5 +1,5 @@
-import Docker from 'dockerode';
-import { RUN_ID_LABEL } from '../experimentRunner';
+import type Docker from 'dockerode';
+import { RUN_ID_LABEL } from './client';
 
 export interface RunContainerEvent {
   runId: string;

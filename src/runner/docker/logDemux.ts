@@ -3,7 +3,9 @@
  * arrival order. Each frame is an 8-byte header (stream type, 3 zero bytes, big-endian length) then payload.
  * Frames may be split across chunks, so the decoder keeps the unfinished tail between calls.
  */
-export type LogStreamName = 'stdout' | 'stderr';
+import type { LogStreamName } from '../targets/computeTarget';
+
+export type { LogStreamName };
 
 export class DockerLogDemuxer {
   private pending: Buffer = Buffer.alloc(0);

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
-import { UserFacingError } from '../model/common/errors';
-import { RunEnvironment } from '../model/runs/run';
-import { inspectImage } from './docker/client';
+import type Docker from 'dockerode';
+import { UserFacingError } from '../../model/common/errors';
+import { RunEnvironment } from '../../model/runs/run';
+import { ImageBuildError } from '../targets/computeTarget';
+import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
 
-export const ENV_IMAGE_REPO = 'mlw-env';
-export const ENV_HASH_LABEL = 'mlw.env-hash';
+export { ImageBuildError };
 
 export interface EnvironmentRequest {
   baseImage: string;
@@ -64,8 +64,6 @@ export function baseImageMissing(baseImage: string): UserFacingError {
 export function imageMissing(image: string, where: string): UserFacingError {
   return new UserFacingError(`Image "${image}" (${where}) is not available in the local Docker engine. Pull it with "docker pull ${image}" or build it, then try again.`);
 }
-
-export class ImageBuildError extends Error {}
 
 /** Source paths of COPY/ADD instructions (not --from copies between stages); '*' when they cannot be listed. */
 export function dockerfileSources(dockerfile: string): string[] {
