@@ -387,6 +387,8 @@ async function main(): Promise<void> {
     }));
     console.log(`where the time goes (unminified bundle timed from inside; median of ${PROFILE_RUNS} runs, ${f1(tracedTotal)} ms in all; exclusive ms by package or src/ folder):`);
     for (const [name, ms] of groups.slice(0, 14)) console.log(`  ${name.padEnd(40)} ${f1(ms).padStart(6)} ms  ${((100 * ms) / tracedTotal).toFixed(0).padStart(3)}%`);
+    const files = medianBy(traced.map((t) => new Map(Object.entries(t.self).filter(([f]) => !f.includes('node_modules/')))));
+    console.log(`slowest src/ files (exclusive ms): ${files.slice(0, 5).map(([f, ms]) => `${f} ${f1(ms)}`).join(', ')}`);
     // Who pulls a package in while the bundle loads: a src/ file's top-level import of it (inclusive ms).
     const eager = medianBy(traced.map((t) => {
       const m = new Map<string, number>();
