@@ -198,9 +198,10 @@ function fakeVscode(folder: string, unmodelled: Set<string>): unknown {
   return wrap(api as unknown as Record<string, unknown>, 'vscode');
 }
 
-function fakeContext(vscode: { Uri: { file(p: string): unknown } }, extensionPath: string): unknown {
+function fakeContext(vscode: { Uri: { file(p: string): unknown } }, extensionPath: string, scratch: string): unknown {
   const memento = () => { const m = new Map<string, unknown>(); return { get: (k: string, d?: unknown) => (m.has(k) ? m.get(k) : d), update: async (k: string, v: unknown) => void m.set(k, v), keys: () => [...m.keys()], setKeysForSync() {} }; };
-  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-bench-act-store-'));
+  // Inside the parent's temp folder, which it removes: the child exits without cleaning up.
+  const store = fs.mkdtempSync(path.join(scratch, 'store-'));
   return {
     subscriptions: [] as { dispose(): unknown }[],
     extensionPath, extensionUri: vscode.Uri.file(extensionPath),
@@ -223,7 +224,7 @@ function child(bundle: string, folder: string): void {
   mod._load = function (request, parent, isMain) {
     return request === 'vscode' ? vscode : load.call(this, request, parent, isMain);
   };
-  const context = fakeContext(vscode, REPO_ROOT);
+  const context = fakeContext(vscode, REPO_ROOT, path.dirname(folder));
   const now = () => Number(process.hrtime.bigint()) / 1e6;
   const trace: Trace = { compileMs: 0, self: {}, eager: {}, activateSelfMs: 0 };
   const charge = (into: Record<string, number>, key: string, ms: number) => (into[key] = (into[key] ?? 0) + ms);
