@@ -23,7 +23,7 @@ if (initial.runId) vscodeApi.setState(initial);
 
 let current: { version: number; state: RunDetailsState } | undefined;
 let renderGeneration = 0;
-let views: { finalize(): void }[] = [];
+const views: { finalize(): void }[] = [];
 let ticker: ReturnType<typeof setInterval> | undefined;
 
 // ---------- formatting ----------

@@ -4,7 +4,7 @@
  * `append` messages with new metric points); the webview sends intents, which the extension validates with
  * parseFromWebview before acting on them. Pure: no vscode, no node, no DOM.
  */
-import type { MetricGoal } from '../../model/runs/tracking';
+import type { MetricGoal } from '../../model/runs/trackingEvents';
 import type { RunStatus } from '../../model/runs/run';
 import {
   DisplayNumber,

@@ -4,7 +4,7 @@
  */
 import { RunRecord, durationMs, isTerminal } from '../../model/runs/run';
 import { formatDuration, formatNumber } from '../../model/common/format';
-import type { MetricGoal, MetricPoint, TrackingData } from '../../model/runs/tracking';
+import type { MetricGoal, MetricPoint, TrackingData } from '../../model/runs/trackingEvents';
 import type {
   CompareRun,
   CompareSeries,

@@ -4,7 +4,7 @@
  * extension validates with parseFromWebview before acting on them. Pure: no vscode, no node, no DOM.
  */
 
-import type { MetricGoal } from '../../model/runs/tracking';
+import type { MetricGoal } from '../../model/runs/trackingEvents';
 import type { RunEnvironment, RunStatus } from '../../model/runs/run';
 import { DisplayNumber, HostToWebview, PageContent, ReadyMessage, RenderedAck, isCount, isObject, isRunId, isText, parseRendered } from './common';
 

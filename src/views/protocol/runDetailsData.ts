@@ -4,7 +4,7 @@
  */
 import { RunRecord, durationMs, isTerminal } from '../../model/runs/run';
 import { formatDuration } from '../../model/common/format';
-import type { MetricPoint, TrackingData } from '../../model/runs/tracking';
+import type { MetricPoint, TrackingData } from '../../model/runs/trackingEvents';
 import type { OutputEntry } from '../../runner/artifacts';
 import type { MetricSummary, RunDetailsState, TimelineEntry } from './runDetails';
 import { displayValue as display, ownEntries as entries, toDisplayNumber } from './common';
