@@ -1,4 +1,3 @@
-import { simpleGit } from 'simple-git';
 import { GitLineage } from '../model/runs/run';
 
 export interface GitState {
@@ -35,6 +34,8 @@ export function parsePorcelainV2(out: string): { commit?: string; branch?: strin
  * Every command used prints something, which matters: simple-git waits 50 ms after a command that prints nothing.
  */
 export async function readGitState(dir: string): Promise<GitState | undefined> {
+  // Loaded on the first run, not with the extension: simple-git and its dependencies cost activation ~5 ms.
+  const { simpleGit } = await import('simple-git');
   const git = simpleGit({ baseDir: dir });
   try {
     const [status, config] = await Promise.all([

@@ -1,5 +1,5 @@
 import { RunOptions } from '../model/runs/run';
-import { RunConfig } from '../model/runconfig/runConfig';
+import type { RunConfig } from '../model/runconfig/runConfig';
 
 /** The execution options a run configuration contributes to a run (script and args are the caller's choice). */
 export function optionsFromConfig(config: RunConfig): RunOptions {

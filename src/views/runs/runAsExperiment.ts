@@ -2,7 +2,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { UserFacingError } from '../../model/common/errors';
 import { RunOptions, RunRecord, isTerminal } from '../../model/runs/run';
-import { RunConfig, listRunConfigs, loadRunConfig, runConfigTemplate, saveRunConfig, validateRunConfigName } from '../../model/runconfig/runConfig';
+import type { RunConfig } from '../../model/runconfig/runConfig';
+
+/** Run configurations (and the YAML parser under them) load on the first run command, not with the extension. */
+const runConfigs = () => import('../../model/runconfig/runConfig');
 import { RunHandle } from '../../runner/experimentRunner';
 import { optionsFromConfig } from '../../runner/runRequest';
 import { pickRun } from '../common/runPicker';
@@ -87,7 +90,7 @@ async function runWithConfig(service: RunService, target: Target, config: RunCon
 export async function runAsExperiment(service: RunService, arg?: unknown): Promise<RunCommandResult> {
   try {
     const target = await resolveTarget(arg);
-    const config = await loadRunConfig(target.folder.uri.fsPath, 'default');
+    const config = await (await runConfigs()).loadRunConfig(target.folder.uri.fsPath, 'default');
     return await runWithConfig(service, target, config ? { ...config, script: undefined } : undefined);
   } catch (err) {
     return showError(err);
@@ -104,7 +107,7 @@ export async function runAsExperimentWithConfig(service: RunService, arg?: unkno
     const root = target.folder.uri.fsPath;
     let name = configName;
     if (!name) {
-      const names = await listRunConfigs(root);
+      const names = await (await runConfigs()).listRunConfigs(root);
       const NEW = '$(add) New run configuration…';
       const picked = await vscode.window.showQuickPick([...names.map((n) => ({ label: n, description: `.mlw/runconfigs/${n}.yaml` })), { label: NEW, description: '' }], {
         title: `Run ${path.basename(target.uri.fsPath)} with…`,
@@ -113,7 +116,7 @@ export async function runAsExperimentWithConfig(service: RunService, arg?: unkno
       if (picked.label === NEW) return await createConfig(root, vscode.workspace.asRelativePath(target.uri, false));
       name = picked.label;
     }
-    const config = await loadRunConfig(root, name);
+    const config = await (await runConfigs()).loadRunConfig(root, name);
     if (!config) throw new UserFacingError(`No run configuration "${name}" in .mlw/runconfigs/ (expected ${name}.yaml).`);
     return await runWithConfig(service, target, config);
   } catch (err) {
@@ -122,6 +125,7 @@ export async function runAsExperimentWithConfig(service: RunService, arg?: unkno
 }
 
 async function createConfig(root: string, scriptRel: string): Promise<RunCommandResult> {
+  const { runConfigTemplate, saveRunConfig, validateRunConfigName } = await runConfigs();
   const name = await vscode.window.showInputBox({
     title: 'New run configuration',
     prompt: 'Name (saved as .mlw/runconfigs/<name>.yaml)',
