@@ -12,10 +12,11 @@ import { pickRun } from '../common/runPicker';
 import { showError } from '../common/userErrors';
 import { RunService } from './runService';
 
-/** What the run commands return, so callers (tests, other extensions) learn the run id or why there is none. */
+/**
+ * What the run commands return, so callers (tests, other extensions) learn the run id or why there is none: these
+ * keep their own catch (to return the message) where other commands rely on registerCommand's.
+ */
 export type RunCommandResult = { runId: string } | { error: string } | { canceled: true } | { createdConfig: string };
-
-export { showError };
 
 interface Target {
   uri: vscode.Uri;
@@ -152,17 +153,12 @@ export async function rerunCommand(service: RunService, arg?: unknown): Promise<
 }
 
 export async function cancelRun(service: RunService, arg?: unknown): Promise<string | undefined> {
-  try {
-    const picked = await pickRun(service.runs, arg, 'Cancel which run?', ['Queued', 'Running']);
-    if (!picked) return undefined;
-    if (isTerminal(picked.run.status)) {
-      void vscode.window.showInformationMessage(`Run ${picked.run.id} already ended (${picked.run.status}).`);
-      return undefined;
-    }
-    await service.cancel(picked.folder, picked.run.id);
-    return picked.run.id;
-  } catch (err) {
-    await showError(err);
+  const picked = await pickRun(service.runs, arg, 'Cancel which run?', ['Queued', 'Running']);
+  if (!picked) return undefined;
+  if (isTerminal(picked.run.status)) {
+    void vscode.window.showInformationMessage(`Run ${picked.run.id} already ended (${picked.run.status}).`);
     return undefined;
   }
+  await service.cancel(picked.folder, picked.run.id);
+  return picked.run.id;
 }
