@@ -16,7 +16,18 @@ const dockerInItsOwnBundle = {
   },
 };
 
-/** dist/extension.js, dist/cli.js and dist/docker.js. */
+/**
+ * The language client (vscode-languageclient) goes in dist/languageClient.js, required by the extension the
+ * first time a run configuration opens, for the same reason: activation never reads it.
+ */
+const languageClientInItsOwnBundle = {
+  name: 'language-client-in-its-own-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^vscode-languageclient\/node$/ }, () => ({ path: './languageClient.js', external: true }));
+  },
+};
+
+/** dist/extension.js, dist/cli.js, dist/docker.js, dist/languageServer.js (the run configuration server) and dist/languageClient.js. */
 export function hostBundle({ production }) {
   return {
     bundle: true,
@@ -24,13 +35,19 @@ export function hostBundle({ production }) {
     sourcemap: !production,
     sourcesContent: false,
     logLevel: 'warning',
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli/main.ts', docker: require.resolve('dockerode') },
+    entryPoints: {
+      extension: 'src/extension.ts',
+      cli: 'src/cli/main.ts',
+      docker: require.resolve('dockerode'),
+      languageServer: 'src/lsp/server.ts',
+      languageClient: require.resolve('vscode-languageclient/node'),
+    },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     // ssh2's optional native parts are loaded with try/require; keep them out of the bundle.
     external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-    plugins: [dockerInItsOwnBundle],
+    plugins: [dockerInItsOwnBundle, languageClientInItsOwnBundle],
   };
 }

@@ -13,6 +13,8 @@ import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, 
 import { RunsView } from './views/runs/runsView';
 import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPanel';
 import { ComparePanels, createCompare } from './views/compare/comparePanel';
+import { RunConfigLanguageClient } from './views/languageClient/runConfigClient';
+import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
 
 const asObject = <T extends object>(v: unknown): T | undefined => (v && typeof v === 'object' ? (v as T) : undefined);
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -28,6 +30,7 @@ class Workbench extends Disposable {
   readonly runsView: RunsView;
   readonly runDetails: RunDetailsPanels;
   readonly compare: ComparePanels;
+  readonly runConfigLanguage: RunConfigLanguageClient;
 
   constructor(extensionPath: string, extensionUri: vscode.Uri) {
     super();
@@ -68,8 +71,14 @@ class Workbench extends Disposable {
       [Commands.groupByScript, () => view.setGroupBy('script')],
       [Commands.refreshRuns, () => view.refreshNow()],
       [Commands.loadMoreRuns, (node) => view.provider.loadMore(node as never)],
+      [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
     ];
     for (const [id, handler] of commands) this._register(registerCommand(id as never, handler));
+
+    // Run configuration language support (its server process starts with the first .mlw/runconfigs/*.yaml
+    // opened) and the CodeLens on scripts that have runs.
+    this.runConfigLanguage = this._register(new RunConfigLanguageClient(extensionPath, output.channel));
+    this._register(new ScriptCodeLens(workspaceRuns));
   }
 }
 
@@ -82,6 +91,8 @@ export interface WorkbenchApi {
   /** The open run details panels (one per run) and the compare panel. */
   runDetails: RunDetailsPanels;
   compare: ComparePanels;
+  /** The run configuration language client, started on the first run configuration document. */
+  runConfigLanguage: RunConfigLanguageClient;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
   reconciled: Promise<unknown>;
 }
@@ -91,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, compare: workbench.compare, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, reconciled };
 }
 
 export function deactivate(): void {

@@ -30,6 +30,7 @@ export const Commands = {
   loadMoreRuns: 'mlw.runs.loadMore',
   compareRuns: 'mlw.compareRuns',
   compareWithBest: 'mlw.compareWithBest',
+  showScriptRuns: 'mlw.showScriptRuns',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

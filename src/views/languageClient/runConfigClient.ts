@@ -1,0 +1,77 @@
+/**
+ * Starts the run configuration language server (dist/languageServer.js, over IPC) the first time a
+ * `.mlw/runconfigs/*.yaml` document is open, never at activation: the client library is its own bundle
+ * (dist/languageClient.js) and is only required then. vscode-languageclient restarts a crashed server.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { Disposable, toDisposable } from '../common/disposable';
+import { readSettings } from '../common/settings';
+
+export const RUN_CONFIG_SELECTOR = [
+  { scheme: 'file', pattern: '**/.mlw/runconfigs/*.yaml' },
+  { scheme: 'file', pattern: '**/.mlw/runconfigs/*.yml' },
+];
+
+export function isRunConfigDocument(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === 'file' && /[\\/]\.mlw[\\/]runconfigs[\\/][^\\/]+\.ya?ml$/i.test(doc.uri.fsPath);
+}
+
+export class RunConfigLanguageClient extends Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: Pick<vscode.LogOutputChannel, 'error'>,
+  ) {
+    super();
+    const onOpen = this._register(vscode.workspace.onDidOpenTextDocument((doc) => {
+      if (isRunConfigDocument(doc)) {
+        onOpen.dispose();
+        void this.start();
+      }
+    }));
+    // Documents restored with the window are open before activation and fire no event.
+    if (vscode.workspace.textDocuments.some(isRunConfigDocument)) {
+      onOpen.dispose();
+      void this.start();
+    }
+    this._register(toDisposable(() => void this.client?.stop().catch(() => undefined)));
+  }
+
+  /** The running client (started on first use); for tests. */
+  start(): Promise<LanguageClient> {
+    this.starting ??= this.launch().catch((err: Error) => {
+      this.log.error(`The run configuration language server did not start: ${err.message}`);
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async launch(): Promise<LanguageClient> {
+    // A require, not import(): bundled, it loads dist/languageClient.js (scripts/bundles.mjs), a CommonJS file.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { LanguageClient, TransportKind } = require('vscode-languageclient/node') as typeof import('vscode-languageclient/node');
+    const module = path.join(this.extensionPath, 'dist', 'languageServer.js');
+    const client = new LanguageClient(
+      'mlw.runConfigs',
+      'ML Workbench Run Configurations',
+      {
+        run: { module, transport: TransportKind.ipc },
+        debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+      },
+      {
+        documentSelector: RUN_CONFIG_SELECTOR,
+        initializationOptions: { dockerHost: readSettings().dockerHost },
+        synchronize: { configurationSection: 'mlw' },
+      },
+    );
+    if (this.isDisposed) throw new Error('the extension was deactivated');
+    this.client = client;
+    await client.start();
+    return client;
+  }
+}

@@ -1,0 +1,119 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WorkbenchApi } from '../../src/extension';
+import { activateExtension, openScript, waitFor, waitForEnd, workspaceRoot } from './helpers';
+
+const BAD_CONFIG = [
+  'script: scripts/helo.py', // 0
+  'timout: 1h', //              1
+  'resources:', //              2
+  '  memory: 2 gigs', //        3
+  '  cpus: 0', //               4
+  'network: host', //           5
+  '',
+].join('\n');
+
+function writeConfig(name: string, text: string): vscode.Uri {
+  const file = path.join(workspaceRoot(), '.mlw', 'runconfigs', `${name}.yaml`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return vscode.Uri.file(file);
+}
+
+const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'ML Workbench');
+const at = (r: vscode.Range) => [r.start.line, r.start.character, r.end.line, r.end.character];
+
+describe('Language support for run configurations (real VS Code)', () => {
+  let api: WorkbenchApi;
+
+  before(async () => {
+    api = await activateExtension();
+  });
+
+  it('lists a config\'s problems in the Problems view, with exact ranges, once the document opens', async () => {
+    const uri = writeConfig('lsp-bad', BAD_CONFIG);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const diagnostics = await waitFor('diagnostics of lsp-bad.yaml', async () => {
+      const list = ours(uri);
+      return list.length >= 5 ? list : undefined;
+    }, 60_000);
+    const seen = diagnostics.map((d) => [d.message, d.severity, ...at(d.range)]).sort();
+    assert.deepEqual(seen, [
+      ['network: "host" is not allowed; use "bridge" (the default) or "none" (no network access)', vscode.DiagnosticSeverity.Error, 5, 9, 5, 13],
+      ['resources.cpus: must be a number of CPUs greater than 0, like 1.5, not 0', vscode.DiagnosticSeverity.Error, 4, 8, 4, 9],
+      ['resources.memory: "2 gigs" is not a size; use a number of bytes or a suffix like 512m or 2g', vscode.DiagnosticSeverity.Error, 3, 10, 3, 16],
+      ['script: "scripts/helo.py" does not exist in the workspace folder', vscode.DiagnosticSeverity.Error, 0, 8, 0, 23],
+      ['timout: unknown key; did you mean "timeout"?', vscode.DiagnosticSeverity.Error, 1, 0, 1, 6],
+    ]);
+
+    // Quick fixes for the misspelt key and the missing script.
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(0, 0, 6, 0))) ?? [];
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Change to "timeout"'), titles.join(', '));
+    assert.ok(titles.includes('Use scripts/hello.py'), titles.join(', '));
+    assert.ok(titles.includes('Change to 2g'), titles.join(', '));
+  });
+
+  it('completes keys, values and workspace scripts, and hovers with documentation', async () => {
+    const uri = writeConfig('lsp-complete', 'script: \nnetwork: \ntim\n');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    await api.runConfigLanguage.start();
+    const complete = async (line: number, character: number) => {
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(line, character));
+      return list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    };
+    const keys = await waitFor('key completion', async () => {
+      const labels = await complete(2, 3);
+      return labels.includes('timeout') ? labels : undefined;
+    }, 30_000);
+    assert.ok(keys.includes('resources') && keys.includes('image'), keys.join(', '));
+    assert.ok(!keys.includes('network'), 'keys already written are not offered again');
+    const network = await complete(1, 9);
+    assert.ok(network.includes('bridge') && network.includes('none'), network.join(', '));
+    const scripts = await complete(0, 8);
+    assert.ok(scripts.includes('scripts/hello.py') && scripts.includes('scripts/metrics.py'), scripts.join(', '));
+
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(1, 3));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(text, /\*\*network\*\*/);
+    assert.match(text, /Network access of the script/);
+  });
+
+  it('shows a CodeLens with the run count and the best metric above a script after two runs', async () => {
+    const root = workspaceRoot();
+    fs.mkdirSync(path.join(root, 'lens'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'lens', 'train.py'), 'import os\n\nimport mlw\n\nmlw.log_metric("accuracy", float(os.environ["ACC"]), goal="max")\n');
+    writeConfig('lens-a', 'script: lens/train.py\nenv:\n  ACC: "0.973"\n');
+    writeConfig('lens-b', 'script: lens/train.py\nenv:\n  ACC: "0.9"\n');
+    const uri = await openScript('lens/train.py');
+    for (const config of ['lens-a', 'lens-b']) {
+      const result = (await vscode.commands.executeCommand('mlw.runAsExperimentWithConfig', uri, config)) as { runId?: string; error?: string };
+      assert.ok(result.runId, `run started (${result.error})`);
+      const run = await waitForEnd(result.runId!);
+      assert.equal(run.status, 'Completed', run.reason);
+    }
+    const titles = await waitFor('the CodeLens to show both runs', async () => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      const t = lenses.map((l) => l.command?.title ?? '');
+      return t.includes('2 runs · best accuracy 0.973') ? t : undefined;
+    }, 30_000);
+    assert.deepEqual(titles, ['▶ Run as Experiment', '2 runs · best accuracy 0.973']);
+
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const script = await vscode.commands.executeCommand(lenses[1].command!.command, ...(lenses[1].command!.arguments ?? []));
+    assert.equal(script, 'lens/train.py');
+    assert.deepEqual(api.runsView.provider.filter, { text: 'lens/train.py' });
+    await vscode.commands.executeCommand('mlw.clearRunFilter');
+
+    const config = vscode.workspace.getConfiguration('mlw');
+    await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      const off = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      assert.deepEqual(off, []);
+    } finally {
+      await config.update('codeLens.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+});
