@@ -94,5 +94,8 @@ connection.onCodeAction(async (params) => {
   return codeActions(params.textDocument.uri, file, doc.getText(), params.context.diagnostics, env);
 });
 
+// Lets a client (and the tests) tell a restarted server from the one before it.
+connection.onRequest('mlw/serverProcess', () => ({ pid: process.pid }));
+
 documents.listen(connection);
 connection.listen();

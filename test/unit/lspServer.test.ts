@@ -185,7 +185,7 @@ describe('Language server (run configurations, over LSP)', function () {
     assert.deepEqual(scripts[1].textEdit, { range: range(0, 8, 0, 8), newText: 'iris/train.py' });
   });
 
-  it('hovers with the documentation of every key, and the size and date of a local image', async function () {
+  it('hovers with the documentation of every key, and the size and date of a local image; completes local image tags', async function () {
     const uri = uriOf('hover.yaml');
     const local = (await docker.listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []).find((t) => t !== '<none>:<none>');
     const text = `timeout: 1h\nresources:\n  memory: 2g\nimage: ${local ?? 'python:3.12-slim'}\n`;
@@ -201,6 +201,8 @@ describe('Language server (run configurations, over LSP)', function () {
     assert.equal(await hoverAt(4, 0), null);
 
     if (!local) return this.skip();
+    const completion = await server.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 7 } });
+    assert.ok(completion.some((i) => i.label === local && i.detail === 'local image'), 'local image tags are offered for image:');
     const image = await hoverAt(3, 8);
     const info = await docker.getImage(local).inspect();
     const value = (image?.contents as { value: string }).value;

@@ -81,6 +81,28 @@ describe('Language support for run configurations (real VS Code)', () => {
     assert.match(text, /Network access of the script/);
   });
 
+  it('survives a crash: the client restarts the server, which checks the open config again', async () => {
+    const client = await api.runConfigLanguage.start();
+    const { pid } = await client.sendRequest<{ pid: number }>('mlw/serverProcess');
+    const uri = writeConfig('lsp-crash', 'network: host\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    await waitFor('diagnostics before the crash', async () => (ours(uri).length === 1 ? true : undefined), 30_000);
+    process.kill(pid, 'SIGKILL');
+    const restarted = await waitFor('a new server process', async () => {
+      if (!client.isRunning()) return undefined;
+      const next = await client.sendRequest<{ pid: number }>('mlw/serverProcess').catch(() => undefined);
+      return next && next.pid !== pid ? next.pid : undefined;
+    }, 60_000);
+    assert.notEqual(restarted, pid);
+    await editor.edit((e) => e.replace(new vscode.Range(0, 9, 0, 13), 'nonee'));
+    const after = await waitFor('diagnostics from the restarted server', async () => {
+      const list = ours(uri);
+      return list.length === 1 && list[0].message.includes('"nonee"') ? list : undefined;
+    }, 30_000);
+    assert.deepEqual(at(after[0].range), [0, 9, 0, 14]);
+  });
+
   it('shows a CodeLens with the run count and the best metric above a script after two runs', async () => {
     const root = workspaceRoot();
     fs.mkdirSync(path.join(root, 'lens'), { recursive: true });
