@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkbenchApi } from '../../src/extension';
-import { activateExtension, openScript, waitFor, waitForEnd, workspaceRoot } from './helpers';
+import { completedRunRecord } from '../harness/runFixtures';
+import { activateExtension, openScript, store, waitFor, waitForEnd, workspaceRoot } from './helpers';
 
 const BAD_CONFIG = [
   'script: scripts/helo.py', // 0
@@ -128,6 +129,18 @@ describe('Language support for run configurations (real VS Code)', () => {
     assert.equal(script, 'lens/train.py');
     assert.deepEqual(api.runsView.provider.filter, { text: 'lens/train.py' });
     await vscode.commands.executeCommand('mlw.clearRunFilter');
+
+    // A run written by another process (its own store, as the CLI has): heard through the folder's watch, which
+    // the visible script holds even with the Runs view hidden.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await waitFor('the Runs view to be hidden', async () => (!api.runsView.view.visible ? true : undefined), 10_000);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    assert.ok(api.workspaceRuns.forUri(uri)?.watched, 'the visible script with lenses watches its folder');
+    await store().create(completedRunRecord(`20261201-000000-lens${Date.now() % 10_000}`, { script: 'lens/train.py', metrics: { accuracy: 0.99 } }));
+    await waitFor('the CodeLens to count the other process\'s run', async () => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      return lenses.some((l) => l.command?.title === '3 runs · best accuracy 0.99') ? true : undefined;
+    }, 30_000);
 
     const config = vscode.workspace.getConfiguration('mlw');
     await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Workspace);

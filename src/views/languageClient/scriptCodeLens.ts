@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { UserFacingError } from '../../model/common/errors';
 import { Commands, ViewIds } from '../common/commandIds';
-import { Disposable } from '../common/disposable';
+import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
 import { resolveGoal } from '../protocol/compareData';
 import type { RunsView } from '../runs/runsView';
@@ -50,6 +50,9 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly summaries = new Map<string, Promise<RunSummary[]>>();
+  /** Folders whose scripts showed lenses: while one of their Python files is visible, their runs are watched. */
+  private readonly lensed = new Set<string>();
+  private readonly held = new Map<string, DisposableLike>();
 
   constructor(private readonly runs: WorkspaceRuns) {
     super();
@@ -58,9 +61,38 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
       this.changed.fire();
     }));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('mlw.codeLens.enabled')) this.updateWatches();
       if (e.affectsConfiguration('mlw.codeLens.enabled') || e.affectsConfiguration('mlw.primaryMetric') || e.affectsConfiguration('mlw.metricGoals')) this.changed.fire();
     }));
     this._register(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, this));
+    this._register(vscode.window.onDidChangeVisibleTextEditors(() => this.updateWatches()));
+    this._register(toDisposable(() => {
+      for (const h of this.held.values()) h.dispose();
+      this.held.clear();
+    }));
+  }
+
+  /**
+   * Runs written by other processes (the CLI, another window) reach the feed only while someone watches the
+   * folder; a visible script with lenses is such a watcher, as the Runs view is while shown.
+   */
+  private updateWatches(): void {
+    if (this.isDisposed) return;
+    const wanted = new Set<string>();
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.languageId !== 'python') continue;
+      const folder = vscode.workspace.getWorkspaceFolder(editor.document.uri);
+      const key = folder?.uri.toString();
+      if (key && this.lensed.has(key) && vscode.workspace.getConfiguration('mlw', editor.document.uri).get<boolean>('codeLens.enabled', true)) {
+        wanted.add(key);
+        if (!this.held.has(key)) this.held.set(key, this.runs.of(folder!).watch());
+      }
+    }
+    for (const [key, hold] of this.held) {
+      if (wanted.has(key)) continue;
+      hold.dispose();
+      this.held.delete(key);
+    }
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
@@ -77,6 +109,10 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
     }
     const mine = (await list).filter((r) => r.script === script);
     if (mine.length === 0) return [];
+    if (!this.lensed.has(key)) {
+      this.lensed.add(key);
+      this.updateWatches();
+    }
     const lens = summarizeScriptRuns(mine, config.get<string>('primaryMetric', '').trim(), config.get<Record<string, unknown>>('metricGoals', {}) ?? {});
     const top = new vscode.Range(0, 0, 0, 0);
     return [
