@@ -38,8 +38,12 @@ export const Codes = {
 
 export const SOURCE = 'ML Workbench';
 
-/** Beyond this the document is not parsed: a run configuration is a few lines, and a 5 MB paste must not stall the server. */
-export const MAX_CHECKED_CHARS = 512 * 1024;
+/**
+ * Beyond this the document is not parsed: a run configuration is a few lines, and the parser's duplicate-key
+ * check grows with the square of a mapping's size (40,000 env entries, 700 KB, take about 10 s), time in which
+ * the server would answer nothing.
+ */
+export const MAX_CHECKED_CHARS = 128 * 1024;
 
 export interface ImageInfo {
   id: string;
@@ -82,10 +86,11 @@ export async function diagnose(file: string, text: string, env: Environment): Pr
   if (text.length > MAX_CHECKED_CHARS) {
     return [{
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-      severity: 1,
+      // A warning: the runner does not refuse a large file, the editor only declines to check it.
+      severity: 2,
       source: SOURCE,
       code: Codes.tooLarge,
-      message: `This file is ${(text.length / 1024 / 1024).toFixed(1)} MB, too large to be a run configuration (they are a few lines); it was not checked.`,
+      message: `This file is ${formatBytes(Buffer.byteLength(text))}, too large to be a run configuration (they are a few lines), so the editor does not check it; \`mlw run --config\` still does.`,
     }];
   }
   const { config, problems } = parseRunConfigDocument(configNameOf(file), file, text);
