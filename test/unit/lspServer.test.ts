@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
@@ -268,5 +269,22 @@ describe('Language server (run configurations, over LSP)', function () {
     await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: uriOf('other.txt'), languageId: 'yaml', version: 1, text: 'x' } });
     await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
     assert.deepEqual(await server.diagnostics(uri, 2), []);
+  });
+});
+
+describe('Language server packaging (the extension bundle)', () => {
+  const dist = path.resolve(__dirname, '../../../dist');
+
+  it('keeps the language client out of dist/extension.js, required once, when a run configuration opens', () => {
+    const extension = fs.readFileSync(path.join(dist, 'extension.js'), 'utf8');
+    assert.ok(!extension.includes('BaseLanguageClient'), 'vscode-languageclient is bundled into the extension itself');
+    assert.equal(extension.split('require("./languageClient.js")').length - 1, 1);
+    assert.ok(fs.readFileSync(path.join(dist, 'languageClient.js'), 'utf8').includes('BaseLanguageClient'));
+  });
+
+  it('ships the server and the client in the package (.vscodeignore)', () => {
+    const ignore = fs.readFileSync(path.resolve(dist, '..', '.vscodeignore'), 'utf8').split('\n');
+    assert.ok(ignore.includes('!dist/languageServer.js'));
+    assert.ok(ignore.includes('!dist/languageClient.js'));
   });
 });
