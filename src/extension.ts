@@ -13,7 +13,7 @@ import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, 
 import { RunsView } from './views/runs/runsView';
 import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPanel';
 import { ComparePanels, createCompare } from './views/compare/comparePanel';
-import { RunConfigLanguageClient } from './views/languageClient/runConfigClient';
+import { RunConfigLanguageClient, pickRunConfigScript } from './views/languageClient/runConfigClient';
 import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
 
 const asObject = <T extends object>(v: unknown): T | undefined => (v && typeof v === 'object' ? (v as T) : undefined);
@@ -72,6 +72,7 @@ class Workbench extends Disposable {
       [Commands.refreshRuns, () => view.refreshNow()],
       [Commands.loadMoreRuns, (node) => view.provider.loadMore(node as never)],
       [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
+      [Commands.pickRunConfigScript, (uri, range, script) => pickRunConfigScript(uri, range, asString(script))],
     ];
     for (const [id, handler] of commands) this._register(registerCommand(id as never, handler));
 

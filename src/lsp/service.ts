@@ -38,6 +38,9 @@ export const Codes = {
 
 export const SOURCE = 'ML Workbench';
 
+/** The extension's command behind "Pick a script…" (Commands.pickRunConfigScript); the server names it, the client runs it. */
+export const PICK_SCRIPT_COMMAND = 'mlw.pickRunConfigScript';
+
 /**
  * Beyond this the document is not parsed: a run configuration is a few lines, and the parser's duplicate-key
  * check grows with the square of a mapping's size (40,000 env entries, 700 KB, take about 10 s), time in which
@@ -305,6 +308,8 @@ export async function codeActions(uri: string, file: string, text: string, diagn
       const missing = (d.data as { script?: string } | undefined)?.script ?? '';
       const scripts = await env.listScripts(workspaceRootOf(file)).catch(() => []);
       for (const script of closestScripts(missing, scripts, 5)) actions.push(edit(`Use ${script}`, d, d.range, script, actions.length === 0));
+      // Every script, in a picker on the client side: the five above are guesses.
+      actions.push({ title: 'Pick a script…', kind: 'quickfix', diagnostics: [d], command: { title: 'Pick a script…', command: PICK_SCRIPT_COMMAND, arguments: [uri, d.range] } });
     }
   }
   return actions;

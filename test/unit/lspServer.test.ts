@@ -140,6 +140,8 @@ describe('Language server (run configurations, over LSP)', function () {
     const scripts = fixes.filter((f) => f.title.startsWith('Use '));
     assert.deepEqual(scripts.map((f) => f.title), ['Use iris/train.py', 'Use iris/evaluate.py', 'Use tools/prep.py']);
     assert.deepEqual(scripts[0].edit, { range: range(0, 8, 0, 21), newText: 'iris/train.py' });
+    const pick = actions.find((a) => a.title === 'Pick a script…');
+    assert.deepEqual(pick?.command, { title: 'Pick a script…', command: 'mlw.pickRunConfigScript', arguments: [uri, range(0, 8, 0, 21)] });
   });
 
   it('gives the same first problem as the runner and `mlw run --config` (parseRunConfig)', async () => {

@@ -55,6 +55,16 @@ describe('Language support for run configurations (real VS Code)', () => {
     assert.ok(titles.includes('Change to "timeout"'), titles.join(', '));
     assert.ok(titles.includes('Use scripts/hello.py'), titles.join(', '));
     assert.ok(titles.includes('Change to 2g'), titles.join(', '));
+
+    // "Pick a script…" runs the extension's picker (given the choice here) and rewrites the value.
+    const pick = actions.find((a) => a.title === 'Pick a script…');
+    assert.ok(pick?.command, titles.join(', '));
+    const picked = await vscode.commands.executeCommand(pick.command.command, ...(pick.command.arguments ?? []), 'scripts/metrics.py');
+    assert.equal(picked, 'scripts/metrics.py');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.lineAt(0).text, 'script: scripts/metrics.py');
+    await waitFor('the script problem to go', async () => (ours(uri).length === 4 ? true : undefined), 30_000);
+    await doc.save();
   });
 
   it('completes keys, values and workspace scripts, and hovers with documentation', async () => {

@@ -31,6 +31,7 @@ export const Commands = {
   compareRuns: 'mlw.compareRuns',
   compareWithBest: 'mlw.compareWithBest',
   showScriptRuns: 'mlw.showScriptRuns',
+  pickRunConfigScript: 'mlw.pickRunConfigScript',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Disposable, toDisposable } from '../common/disposable';
+import { UserFacingError } from '../../model/common/errors';
 import { readSettings } from '../common/settings';
 
 export const RUN_CONFIG_SELECTOR = [
@@ -74,4 +75,31 @@ export class RunConfigLanguageClient extends Disposable {
     await client.start();
     return client;
   }
+}
+
+/**
+ * "Pick a script…", the quick fix for a script that does not exist: every .py of the config's workspace folder
+ * in a picker, the choice written over the old value. `script` skips the picker (tests, other callers).
+ */
+export async function pickRunConfigScript(uri: unknown, range: unknown, script?: string): Promise<string | undefined> {
+  const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri instanceof vscode.Uri ? uri : undefined;
+  const r = range as { start?: { line?: unknown; character?: unknown }; end?: { line?: unknown; character?: unknown } } | undefined;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const [sl, sc, el, ec] = [n(r?.start?.line), n(r?.start?.character), n(r?.end?.line), n(r?.end?.character)];
+  if (!target || sl === undefined || sc === undefined || el === undefined || ec === undefined) {
+    throw new UserFacingError('Pick a script works from the quick fix on a run configuration\'s "script:" line.');
+  }
+  const root = path.dirname(path.dirname(path.dirname(target.fsPath)));
+  let chosen = script;
+  if (chosen === undefined) {
+    const files = await vscode.workspace.findFiles(new vscode.RelativePattern(root, '**/*.py'), '{**/.git/**,**/.mlw/**,**/node_modules/**,**/.venv/**,**/__pycache__/**}', 5000);
+    const items = files.map((f) => path.relative(root, f.fsPath).split(path.sep).join('/')).sort();
+    if (items.length === 0) throw new UserFacingError(`There is no Python script in ${root} to pick.`);
+    chosen = await vscode.window.showQuickPick(items, { title: 'Script for the run configuration', placeHolder: 'Type to filter the workspace\'s Python scripts' });
+    if (chosen === undefined) return undefined;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(target, new vscode.Range(sl, sc, el, ec), chosen);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new UserFacingError(`Could not change the script in ${path.basename(target.fsPath)}.`);
+  return chosen;
 }
