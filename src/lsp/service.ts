@@ -129,7 +129,8 @@ export async function diagnose(file: string, text: string, env: Environment): Pr
         severity: 2,
         source: SOURCE,
         code: Codes.imageMissing,
-        message: `image: "${image}" is not on the Docker engine; a run pulls it first (docker pull ${image}), which fails offline`,
+        // A warning, not an error: the image may be pulled or built before the run; the runner refuses it only then.
+        message: `image: "${image}" is not on the Docker engine; a run refuses it until you pull it ("docker pull ${image}") or build it`,
       });
     }
   }

@@ -219,7 +219,7 @@ describe('Language server (run configurations, over LSP)', function () {
     await server.open(uri, 'image: mlw-test/not-there:never\n');
     const diagnostics = await server.diagnostics(uri);
     assert.deepEqual(brief(diagnostics), [{
-      message: 'image: "mlw-test/not-there:never" is not on the Docker engine; a run pulls it first (docker pull mlw-test/not-there:never), which fails offline',
+      message: 'image: "mlw-test/not-there:never" is not on the Docker engine; a run refuses it until you pull it ("docker pull mlw-test/not-there:never") or build it',
       severity: 2,
       range: range(0, 7, 0, 31),
     }]);
