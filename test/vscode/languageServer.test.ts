@@ -92,6 +92,26 @@ describe('Language support for run configurations (real VS Code)', () => {
     assert.match(text, /Network access of the script/);
   });
 
+  it('hovers on image: with the local image\'s size and date, and warns about an image the engine does not have', async () => {
+    const baseImage = vscode.workspace.getConfiguration('mlw').get<string>('baseImage')!;
+    const uri = writeConfig('lsp-image', `image: ${baseImage}\n`);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const text = await waitFor('the image hover', async () => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(0, 9));
+      const value = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+      return value.includes('created') ? value : undefined;
+    }, 30_000);
+    assert.ok(text.startsWith(`**${baseImage}** · `), text);
+    assert.match(text, / · \d+(\.\d)? (MB|GB) · created \d{4}-\d{2}-\d{2}/);
+    assert.deepEqual(ours(uri), []);
+
+    const missing = writeConfig('lsp-image-missing', 'image: mlw-test/not-there:never\n');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(missing));
+    const [warning] = await waitFor('the missing image warning', async () => (ours(missing).length ? ours(missing) : undefined), 30_000);
+    assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
+    assert.deepEqual(at(warning.range), [0, 7, 0, 31]);
+  });
+
   it('survives a crash: the client restarts the server, which checks the open config again', async () => {
     const client = await api.runConfigLanguage.start();
     const { pid } = await client.sendRequest<{ pid: number }>('mlw/serverProcess');
