@@ -46,6 +46,11 @@ connection.onDidChangeConfiguration((change) => {
   for (const doc of documents.all()) schedule(doc, 0);
 });
 
+// A script created, deleted or renamed: "does not exist" may have become true or false in any open config.
+connection.onDidChangeWatchedFiles(() => {
+  for (const doc of documents.all()) schedule(doc);
+});
+
 function schedule(doc: TextDocument, delay = VALIDATE_DELAY_MS): void {
   clearTimeout(pending.get(doc.uri));
   pending.set(doc.uri, setTimeout(() => void validate(doc.uri, doc.version), delay));

@@ -163,6 +163,16 @@ describe('Language server (run configurations, over LSP)', function () {
     assert.deepEqual(await server.diagnostics(good), []);
   });
 
+  it('checks the script again when the client reports workspace files changed', async () => {
+    const uri = uriOf('later.yaml');
+    await server.open(uri, 'script: tools/later.py\n');
+    assert.equal((await server.diagnostics(uri, 0)).length, 1);
+    write(root, 'tools/later.py', 'print(4)\n');
+    await server.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(root, 'tools/later.py')).toString(), type: 1 }] });
+    assert.deepEqual(await server.diagnostics(uri, 1), []);
+    fs.rmSync(path.join(root, 'tools/later.py'));
+  });
+
   it('completes keys with documentation, nested keys, enum values and workspace scripts', async () => {
     const uri = uriOf('complete.yaml');
     const text = 'script: \nnet\nresources:\n  m\nnetwork: \n';

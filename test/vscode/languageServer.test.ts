@@ -65,6 +65,17 @@ describe('Language support for run configurations (real VS Code)', () => {
     assert.equal(doc.lineAt(0).text, 'script: scripts/metrics.py');
     await waitFor('the script problem to go', async () => (ours(uri).length === 4 ? true : undefined), 30_000);
     await doc.save();
+
+    // Creating the script the config names clears "does not exist" without touching the config.
+    const later = writeConfig('lsp-later', 'script: scripts/later.py\n');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(later));
+    await waitFor('the missing script problem', async () => (ours(later).length === 1 ? true : undefined), 30_000);
+    fs.writeFileSync(path.join(workspaceRoot(), 'scripts', 'later.py'), 'print("later")\n');
+    try {
+      await waitFor('the problem to go once the script exists', async () => (ours(later).length === 0 ? true : undefined), 30_000);
+    } finally {
+      fs.rmSync(path.join(workspaceRoot(), 'scripts', 'later.py'), { force: true });
+    }
   });
 
   it('completes keys, values and workspace scripts, and hovers with documentation', async () => {

@@ -67,7 +67,8 @@ export class RunConfigLanguageClient extends Disposable {
       {
         documentSelector: RUN_CONFIG_SELECTOR,
         initializationOptions: { dockerHost: readSettings().dockerHost },
-        synchronize: { configurationSection: 'mlw' },
+        // Scripts coming and going change whether "script:" exists; the watcher lives as long as the client.
+        synchronize: { configurationSection: 'mlw', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.py') },
       },
     );
     if (this.isDisposed) throw new Error('the extension was deactivated');
