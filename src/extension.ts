@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Commands } from './views/common/commandIds';
+import { CommandId, Commands } from './views/common/commandIds';
 import { Disposable } from './views/common/disposable';
 import { registerCommand } from './views/common/registerCommand';
 import { WorkspaceRuns } from './views/common/workspaceRuns';
@@ -44,7 +44,7 @@ class Workbench extends Disposable {
     const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
     const compare = (this.compare = this._register(createCompare(panels)));
 
-    const commands: [string, (...args: unknown[]) => unknown][] = [
+    const commands: [CommandId, (...args: unknown[]) => unknown][] = [
       [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
       [Commands.runAsExperimentWithConfig, (uri, config) => runAsExperimentWithConfig(runs, uri, asString(config))],
       [Commands.cancelRun, (run) => cancelRun(runs, run)],
@@ -74,7 +74,7 @@ class Workbench extends Disposable {
       [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
       [Commands.pickRunConfigScript, (uri, range, script) => pickRunConfigScript(uri, range, asString(script))],
     ];
-    for (const [id, handler] of commands) this._register(registerCommand(id as never, handler));
+    for (const [id, handler] of commands) this._register(registerCommand(id, handler));
 
     // Run configuration language support (its server process starts with the first .mlw/runconfigs/*.yaml
     // opened) and the CodeLens on scripts that have runs.

@@ -11,6 +11,7 @@ export const SETTING_DEFAULTS = {
   maxConcurrentRuns: 2,
   primaryMetric: '',
   metricGoals: {} as Record<string, unknown>,
+  'codeLens.enabled': true,
 } as const;
 
 export type SettingName = keyof typeof SETTING_DEFAULTS;
@@ -22,6 +23,7 @@ export interface WorkbenchSettings {
   maxConcurrentRuns: number;
   primaryMetric: string;
   metricGoals: Record<string, unknown>;
+  codeLensEnabled: boolean;
 }
 
 /** A raw value by short name (`baseImage`), undefined when unset. */
@@ -46,5 +48,6 @@ export function resolveSettings(lookup: SettingLookup): WorkbenchSettings {
     maxConcurrentRuns: Math.floor(positive(lookup('maxConcurrentRuns'), SETTING_DEFAULTS.maxConcurrentRuns)),
     primaryMetric: text(lookup('primaryMetric'), SETTING_DEFAULTS.primaryMetric),
     metricGoals: goals && typeof goals === 'object' && !Array.isArray(goals) ? (goals as Record<string, unknown>) : {},
+    codeLensEnabled: lookup('codeLens.enabled') !== false,
   };
 }

@@ -12,6 +12,7 @@ import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking, 
 import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import { Loaded, PanelContext, PanelHost, createWebviewPanel, registerPanelSerializer } from '../common/panelHost';
 import { pickRun } from '../common/runPicker';
+import { readSettings } from '../common/settings';
 import type { FolderRuns } from '../common/workspaceRuns';
 import { HandledMessage as Handled, isRunId, toDisplayNumber } from '../protocol/common';
 import {
@@ -153,7 +154,7 @@ export class ComparePanel extends PanelHost<CompareState, FromWebview, ToWebview
     if (followed !== this.followed) return undefined;
     const present = [...followed].filter(([, f]) => f.record) as [string, Followed & { record: RunRecord }][];
     const inputs = present.map(([, f]) => ({ run: f.record, tracking: f.tracking }));
-    const settingGoals = vscode.workspace.getConfiguration('mlw', this.folder.uri).get<Record<string, unknown>>('metricGoals', {}) ?? {};
+    const settingGoals = readSettings(this.folder.uri).metricGoals;
     const state = buildCompareState(inputs, { folder: this.folder.uri.toString(), folderName: this.folder.name, settingGoals, missing, view: this.view });
     // The shape: everything but metric points. When only points were added, appends are enough.
     const key = JSON.stringify({
@@ -359,14 +360,14 @@ export class ComparePanels extends Disposable {
     const picked = await pickRun(this.ctx.runs, node, 'Compare which run with the best of its script?');
     if (!picked) return undefined;
     const { runs: owner, run } = picked;
-    const config = vscode.workspace.getConfiguration('mlw', owner.folder.uri);
+    const settings = readSettings(owner.folder.uri);
     const tracking = await readTracking(path.join(owner.store.paths(run.id).tracking, TRACKING_FILE));
-    const metric = primaryMetricOf(run, tracking, config.get<string>('primaryMetric', '').trim());
+    const metric = primaryMetricOf(run, tracking, settings.primaryMetric);
     if (!metric) {
       void vscode.window.showInformationMessage(`Run ${run.id} logged no metric to compare by.`);
       return undefined;
     }
-    const { goal } = resolveGoal(metric, [tracking.goals], config.get<Record<string, unknown>>('metricGoals', {}) ?? {});
+    const { goal } = resolveGoal(metric, [tracking.goals], settings.metricGoals);
     const best = pickBestRun(run, await owner.list(), metric, goal);
     if (!best) {
       void vscode.window.showInformationMessage(`No other ended run of ${run.script} has ${metric} to compare with.`);

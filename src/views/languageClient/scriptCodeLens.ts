@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { UserFacingError } from '../../model/common/errors';
 import { Commands, ViewIds } from '../common/commandIds';
+import { readSettings } from '../common/settings';
 import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
 import { resolveGoal } from '../protocol/compareData';
@@ -83,7 +84,7 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
       if (editor.document.languageId !== 'python') continue;
       const folder = vscode.workspace.getWorkspaceFolder(editor.document.uri);
       const key = folder?.uri.toString();
-      if (key && this.lensed.has(key) && vscode.workspace.getConfiguration('mlw', editor.document.uri).get<boolean>('codeLens.enabled', true)) {
+      if (key && this.lensed.has(key) && readSettings(editor.document.uri).codeLensEnabled) {
         wanted.add(key);
         if (!this.held.has(key)) this.held.set(key, this.runs.of(folder!).watch());
       }
@@ -96,8 +97,8 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    const config = vscode.workspace.getConfiguration('mlw', doc.uri);
-    if (!config.get<boolean>('codeLens.enabled', true)) return [];
+    const settings = readSettings(doc.uri);
+    if (!settings.codeLensEnabled) return [];
     const owner = this.runs.forUri(doc.uri);
     if (!owner) return [];
     const script = path.relative(owner.folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/');
@@ -113,7 +114,7 @@ export class ScriptCodeLens extends Disposable implements vscode.CodeLensProvide
       this.lensed.add(key);
       this.updateWatches();
     }
-    const lens = summarizeScriptRuns(mine, config.get<string>('primaryMetric', '').trim(), config.get<Record<string, unknown>>('metricGoals', {}) ?? {});
+    const lens = summarizeScriptRuns(mine, settings.primaryMetric, settings.metricGoals);
     const top = new vscode.Range(0, 0, 0, 0);
     return [
       new vscode.CodeLens(top, { title: '▶ Run as Experiment', command: Commands.runAsExperiment, arguments: [doc.uri] }),

@@ -71,25 +71,23 @@ function describeDeletion(result: DeleteResult): string {
 
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
 export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
-  {
-    const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
-    if (!refs.length) return undefined;
-    if (!confirmed) {
-      const what = refs.length === 1 ? `run ${refs[0].id}` : `${refs.length} runs`;
-      const ok = await vscode.window.showWarningMessage(`Delete ${what}?`, { modal: true, detail: 'Its logs, outputs, snapshot and metrics are removed, and the environment image too if no other run uses it. This cannot be undone.' }, 'Delete');
-      if (ok !== 'Delete') return undefined;
-    }
-    const total: DeleteResult = { deleted: [], imagesRemoved: [], imagesKept: [] };
-    for (const owner of new Set(refs.map((r) => r.owner))) {
-      const ids = refs.filter((r) => r.owner === owner).map((r) => r.id);
-      const result = await deleteRuns(connectDocker(readSettings(owner.folder.uri).dockerHost), owner.store, ids);
-      total.deleted.push(...result.deleted);
-      total.imagesRemoved.push(...result.imagesRemoved);
-      total.imagesKept.push(...result.imagesKept);
-    }
-    void vscode.window.showInformationMessage(describeDeletion(total));
-    return total;
+  const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
+  if (!refs.length) return undefined;
+  if (!confirmed) {
+    const what = refs.length === 1 ? `run ${refs[0].id}` : `${refs.length} runs`;
+    const ok = await vscode.window.showWarningMessage(`Delete ${what}?`, { modal: true, detail: 'Its logs, outputs, snapshot and metrics are removed, and the environment image too if no other run uses it. This cannot be undone.' }, 'Delete');
+    if (ok !== 'Delete') return undefined;
   }
+  const total: DeleteResult = { deleted: [], imagesRemoved: [], imagesKept: [] };
+  for (const owner of new Set(refs.map((r) => r.owner))) {
+    const ids = refs.filter((r) => r.owner === owner).map((r) => r.id);
+    const result = await deleteRuns(connectDocker(readSettings(owner.folder.uri).dockerHost), owner.store, ids);
+    total.deleted.push(...result.deleted);
+    total.imagesRemoved.push(...result.imagesRemoved);
+    total.imagesKept.push(...result.imagesKept);
+  }
+  void vscode.window.showInformationMessage(describeDeletion(total));
+  return total;
 }
 
 /**
@@ -98,43 +96,41 @@ export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, sel
  * skip the questions (tests, automation).
  */
 export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
-  {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) return undefined;
-    let c = criteria;
-    if (!c) {
-      const choice = await vscode.window.showQuickPick(
-        [
-          { label: 'Failed, canceled and lost runs', criteria: { statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
-          { label: 'Runs older than 30 days', criteria: { olderThanDays: 30 } },
-          { label: 'Runs older than 7 days', criteria: { olderThanDays: 7 } },
-          { label: 'Both: failed/canceled/lost, and anything older than 30 days', criteria: { olderThanDays: 30, statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
-        ],
-        { title: 'Clean up which runs? (starred runs are always kept)' },
-      );
-      if (!choice) return undefined;
-      c = choice.criteria;
-    }
-    const docker = connectDocker(readSettings(folder.uri).dockerHost);
-    const runStore = runs.of(folder).store;
-    const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Measuring what can be cleaned up…' }, () => planCleanup(docker, runStore, c!));
-    if (!plan.runs.length) {
-      void vscode.window.showInformationMessage('Nothing to clean up: no runs match.');
-      return { deleted: [], imagesRemoved: [], imagesKept: [] };
-    }
-    let ids = plan.runs.map((r) => r.id);
-    if (!confirmed) {
-      const picked = await vscode.window.showQuickPick(
-        plan.runs.map((r) => ({ label: r.script, description: `${r.status} · ${r.id}`, detail: `${formatMB(r.bytes)} · ${new Date(r.createdAt).toLocaleString()}`, picked: true, id: r.id })),
-        { canPickMany: true, title: `Clean up ${plan.runs.length} run(s), ${formatMB(plan.bytes)} in all${plan.images.length ? ` (with ${plan.images.length} image(s) only they use)` : ''}` },
-      );
-      if (!picked?.length) return undefined;
-      ids = picked.map((p) => p.id);
-    }
-    const result = await deleteRuns(docker, runStore, ids);
-    void vscode.window.showInformationMessage(describeDeletion(result));
-    return result;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return undefined;
+  let c = criteria;
+  if (!c) {
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: 'Failed, canceled and lost runs', criteria: { statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
+        { label: 'Runs older than 30 days', criteria: { olderThanDays: 30 } },
+        { label: 'Runs older than 7 days', criteria: { olderThanDays: 7 } },
+        { label: 'Both: failed/canceled/lost, and anything older than 30 days', criteria: { olderThanDays: 30, statuses: ['Failed', 'Canceled', 'Lost'] as RunStatus[] } },
+      ],
+      { title: 'Clean up which runs? (starred runs are always kept)' },
+    );
+    if (!choice) return undefined;
+    c = choice.criteria;
   }
+  const docker = connectDocker(readSettings(folder.uri).dockerHost);
+  const runStore = runs.of(folder).store;
+  const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Measuring what can be cleaned up…' }, () => planCleanup(docker, runStore, c!));
+  if (!plan.runs.length) {
+    void vscode.window.showInformationMessage('Nothing to clean up: no runs match.');
+    return { deleted: [], imagesRemoved: [], imagesKept: [] };
+  }
+  let ids = plan.runs.map((r) => r.id);
+  if (!confirmed) {
+    const picked = await vscode.window.showQuickPick(
+      plan.runs.map((r) => ({ label: r.script, description: `${r.status} · ${r.id}`, detail: `${formatMB(r.bytes)} · ${new Date(r.createdAt).toLocaleString()}`, picked: true, id: r.id })),
+      { canPickMany: true, title: `Clean up ${plan.runs.length} run(s), ${formatMB(plan.bytes)} in all${plan.images.length ? ` (with ${plan.images.length} image(s) only they use)` : ''}` },
+    );
+    if (!picked?.length) return undefined;
+    ids = picked.map((p) => p.id);
+  }
+  const result = await deleteRuns(docker, runStore, ids);
+  void vscode.window.showInformationMessage(describeDeletion(result));
+  return result;
 }
 
 /** "Filter…": status, label/tag, text. `filter` sets it directly (tests). */

@@ -3,6 +3,7 @@ import { formatDuration, formatNumber } from '../../model/common/format';
 import { RunStatus, durationMs } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { Commands } from '../common/commandIds';
+import { readSettings } from '../common/settings';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
 import { escapeMarkdown } from './markdown';
 import { RunFilter, matchesFilter } from './runFilter';
@@ -148,7 +149,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     item.id = `run:${node.folder.uri.fsPath}:${run.id}`;
     const [icon, color] = STATUS_ICONS[run.status] ?? ['circle-outline'];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    const preferred = vscode.workspace.getConfiguration('mlw', node.folder.uri).get<string>('primaryMetric', '');
+    const preferred = readSettings(node.folder.uri).primaryMetric;
     const metric = primaryMetric(run, preferred);
     item.description = [
       run.starred ? '★' : '',
