@@ -90,17 +90,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
     const { runRow, shortId } = await ui.waitForCompletedRun('scripts/hello.py');
     await ui.openRunDetails(runRow, shortId, /Completed|hello/i);
 
-    await ui.step('the run record, Completed, on disk', async () => {
-      const runsDir = path.join(workspace!, '.mlw', 'runs');
-      const records = fs.readdirSync(runsDir)
-        .map((id) => path.join(runsDir, id, 'run.json'))
-        .filter((f) => fs.existsSync(f))
-        .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { id: string; status: string; script: string });
-      assert.equal(records.length, 1, `one run record under ${runsDir}`);
-      assert.equal(records[0].status, 'Completed');
-      assert.equal(records[0].script, 'scripts/hello.py');
-      assert.ok(records[0].id.endsWith(shortId), `run ${records[0].id} is the one shown as #${shortId}`);
-    });
+    await ui.expectOneCompletedRunOnDisk(workspace!, 'scripts/hello.py', shortId);
     // Only the installed copy is in this extensions folder and no development path is passed, so the extension
     // host's activation of ML Workbench is the package's.
     const exthostLog = findFile(path.join(server.tmp, 'user-data', 'logs'), 'remoteexthost.log');

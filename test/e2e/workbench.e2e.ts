@@ -58,16 +58,6 @@ describe('ML Workbench in the real workbench (code-server + Chromium)', function
     await ui.openRunDetails(runRow, shortId, /Completed|hello/i);
     await ui.step('a screenshot of the Run details panel', () => screenshot('run-details.png'));
 
-    await ui.step('.mlw/runs/*/run.json with status Completed on disk', async () => {
-      const runsDir = path.join(workspace, '.mlw', 'runs');
-      const records = fs.readdirSync(runsDir)
-        .map((id) => path.join(runsDir, id, 'run.json'))
-        .filter((f) => fs.existsSync(f))
-        .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { id: string; status: string; script: string });
-      assert.equal(records.length, 1, `one run record under ${runsDir}`);
-      assert.equal(records[0].status, 'Completed');
-      assert.equal(records[0].script, 'scripts/hello.py');
-      assert.ok(records[0].id.endsWith(shortId), `run ${records[0].id} is the one shown as #${shortId}`);
-    });
+    await ui.expectOneCompletedRunOnDisk(workspace, 'scripts/hello.py', shortId);
   });
 });

@@ -3,6 +3,9 @@
  * they waited for when they fail, polling, the quick input (quick open, command palette), and the walk from a
  * script to a completed run in the Runs view that several tests share.
  */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 
@@ -160,6 +163,21 @@ export class WorkbenchDriver {
       await outer.waitFor({ state: 'visible', timeout: 30_000 });
       const frame = outer.contentFrame().frameLocator('iframe#active-frame');
       await frame.locator('body', { hasText: bodyText }).waitFor({ timeout: 30_000 });
+    });
+  }
+
+  /** The workspace holds exactly one run record, Completed, of `script`: the run the tree showed as #shortId. */
+  async expectOneCompletedRunOnDisk(workspace: string, script: string, shortId: string): Promise<void> {
+    await this.step('the run record, Completed, on disk', async () => {
+      const runsDir = path.join(workspace, '.mlw', 'runs');
+      const records = fs.readdirSync(runsDir)
+        .map((id) => path.join(runsDir, id, 'run.json'))
+        .filter((f) => fs.existsSync(f))
+        .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { id: string; status: string; script: string });
+      assert.equal(records.length, 1, `one run record under ${runsDir}`);
+      assert.equal(records[0].status, 'Completed');
+      assert.equal(records[0].script, script);
+      assert.ok(records[0].id.endsWith(shortId), `run ${records[0].id} is the one shown as #${shortId}`);
     });
   }
 }
