@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunRecord, isTerminal } from '../../model/runs/run';
 import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking, readTracking } from '../../model/runs/tracking';
+import { Commands } from '../common/commandIds';
 import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import { Loaded, PanelContext, PanelHost, createWebviewPanel, registerPanelSerializer } from '../common/panelHost';
 import { pickRun } from '../common/runPicker';
@@ -237,7 +238,7 @@ export class ComparePanel extends PanelHost<CompareState, FromWebview, ToWebview
       }
       case 'openRun':
         if (!this.followed.has(intent.id)) return `Run ${intent.id} is not one of the compared runs.`;
-        await vscode.commands.executeCommand('mlw.openRunDetails', intent.id);
+        await vscode.commands.executeCommand(Commands.openRunDetails, intent.id);
         return undefined;
       case 'exportCsv':
         if (intent.sort && !this.lastState?.table.columns.some((c) => c.key === intent.sort?.key)) return `There is no column "${intent.sort.key}" to sort by.`;

@@ -11,6 +11,7 @@ import { isInsideFolder } from '../../model/common/containment';
 import { RunRecord } from '../../model/runs/run';
 import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking } from '../../model/runs/tracking';
 import { listOutputs, resolveOutputPath } from '../../runner/artifacts';
+import { Commands } from '../common/commandIds';
 import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import { Loaded, PanelContext, PanelHost, createWebviewPanel, registerPanelSerializer } from '../common/panelHost';
 import { pickRun } from '../common/runPicker';
@@ -150,7 +151,7 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
       }
       case 'showDiff':
         // Not awaited: the command may wait on a quick pick (which file to compare) and reports its own errors.
-        void Promise.resolve(vscode.commands.executeCommand('mlw.showSnapshotDiff', this.runId)).catch((err) =>
+        void Promise.resolve(vscode.commands.executeCommand(Commands.showSnapshotDiff, this.runId)).catch((err) =>
           this.log.error(`showing the code diff of run ${this.runId} failed: ${(err as Error).message}`),
         );
         return undefined;
