@@ -5,6 +5,8 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserFacingError } from '../../model/common/errors';
 import { RunEnvironment } from '../../model/runs/run';
+import { isInsideFolder } from '../../model/common/containment';
+import { walkTree } from '../fileWalker';
 import { ImageBuildError } from '../targets/computeTarget';
 import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
 
@@ -90,22 +92,36 @@ export function dockerfileSources(dockerfile: string): string[] {
   return sources;
 }
 
-function filesUnder(root: string, rel: string): string[] {
-  const abs = path.join(root, rel);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    return [];
+/**
+ * The files and links under `rel` in the snapshot (`rel` itself when it is one), for hashing and for the build
+ * context. Walked without following links: a COPY source that is itself a link is followed once, when it stays
+ * in the snapshot, because Docker's COPY does so too; links below it are hashed as links.
+ */
+async function filesUnder(root: string, rel: string): Promise<string[]> {
+  const abs = rel === '' || rel === '.' ? root : path.join(root, rel);
+  const st = await fs.promises.lstat(abs).catch(() => undefined);
+  if (!st) return [];
+  if (st.isSymbolicLink()) {
+    const [rootReal, real] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(abs).catch(() => undefined)]);
+    const target = real !== undefined && isInsideFolder(rootReal, real) ? path.relative(rootReal, real).split(path.sep).join('/') : undefined;
+    const targetStat = target ? await fs.promises.lstat(real!) : undefined;
+    return [rel, ...(target && targetStat?.isDirectory() ? await filesUnder(root, target) : target ? [target] : [])];
   }
-  if (!st.isDirectory()) return [rel];
-  return fs.readdirSync(abs).flatMap((name) => filesUnder(root, rel === '.' || rel === '' ? name : `${rel}/${name}`));
+  if (st.isFile()) return [rel];
+  if (!st.isDirectory()) return [];
+  const out: string[] = [];
+  const prefix = rel === '' || rel === '.' ? '' : `${rel}/`;
+  await walkTree(abs, { entry: (e) => void ((e.kind === 'file' || e.kind === 'symlink') && out.push(prefix + e.rel)) }, { what: "The run's snapshot" });
+  return out;
 }
 
-function hashFiles(hash: ReturnType<typeof createHash>, root: string, rels: string[]): void {
+/** Hashes files by content and links by their target text (never followed: a link may lead anywhere). */
+async function hashFiles(hash: ReturnType<typeof createHash>, root: string, rels: string[]): Promise<void> {
   for (const rel of [...new Set(rels)].sort()) {
+    const abs = path.join(root, rel);
+    const st = await fs.promises.lstat(abs);
     hash.update(`\0${rel}\0`);
-    hash.update(fs.readFileSync(path.join(root, rel)));
+    hash.update(st.isSymbolicLink() ? `link:${await fs.promises.readlink(abs)}` : await fs.promises.readFile(abs));
   }
 }
 
@@ -187,11 +203,11 @@ export class EnvironmentResolver {
     }
     const text = fs.readFileSync(path.join(req.root, file), 'utf8');
     const sources = dockerfileSources(text);
-    const allFiles = filesUnder(req.root, '');
-    const inputs = sources.includes('*') ? allFiles : sources.flatMap((s) => filesUnder(req.root, s));
+    const allFiles = await filesUnder(req.root, '');
+    const inputs = sources.includes('*') ? allFiles : (await Promise.all(sources.map((s) => filesUnder(req.root, s)))).flat();
     const hash = createHash('sha256').update('dockerfile\0').update(text);
     if (fs.existsSync(path.join(req.root, '.dockerignore'))) inputs.push('.dockerignore');
-    hashFiles(hash, req.root, inputs);
+    await hashFiles(hash, req.root, inputs);
     const digest = hash.digest('hex');
     return this.cachedOrBuilt(req, digest, { kind: 'dockerfile', file }, (tag) => {
       req.onBuildOutput(`Building environment image ${tag} from ${file}\n`);

@@ -7,6 +7,7 @@ import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
+import { requireTrustedWorkspace } from '../common/workspaceTrust';
 import { RunFilter } from './runFilter';
 import { RunsNode } from './runsTree';
 import { RunsView } from './runsView';
@@ -71,6 +72,7 @@ function describeDeletion(result: DeleteResult): string {
 
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
 export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
+  requireTrustedWorkspace(vscode.workspace.isTrusted, 'delete');
   const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
   if (!refs.length) return undefined;
   if (!confirmed) {
@@ -96,6 +98,7 @@ export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, sel
  * skip the questions (tests, automation).
  */
 export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
+  requireTrustedWorkspace(vscode.workspace.isTrusted, 'cleanUp');
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;
   let c = criteria;
