@@ -61,6 +61,10 @@ export function describeRun(run: RunRecord): string {
   if (run.params) lines.push(`Params    ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
   if (run.metrics) lines.push(`Metrics   ${Object.entries(run.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (run.tags) lines.push(`Tags      ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  // What the run did not keep, so nothing disappears unexplained.
+  for (const d of run.snapshot?.dropped ?? []) lines.push(`Left out  ${d.path} (${d.reason})`);
+  for (const d of run.droppedOutputs ?? []) lines.push(`Removed   outputs/${d.path} (${d.reason})`);
+  if (run.trackingUnreadable) lines.push(`Tracking  ${run.trackingUnreadable}`);
   return lines.join('\n');
 }
 
@@ -230,6 +234,7 @@ export async function cmdMetrics(ctx: CliContext, idArg: string | undefined): Pr
   const store = new RunStore(ctx.workspace);
   const run = await getRun(store, idArg, 'metrics');
   const data = await readTracking(path.join(store.paths(run.id).tracking, TRACKING_FILE));
+  if (data.unreadable) ctx.err.write(`mlw: ${data.unreadable}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify({ id: run.id, status: run.status, ...data }, null, 2) + '\n');
     return 0;
