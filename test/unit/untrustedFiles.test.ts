@@ -49,6 +49,19 @@ describe('run-written tracking files (no-follow, non-blocking)', () => {
     assert.equal(data.unreadable, 'tracking/events.jsonl is a symbolic link, so ML Workbench did not read it.');
   });
 
+  it('reads at most 256 MB of a tracking file and says so; a line without end is skipped, not held in memory', async () => {
+    const dir = path.join(tempDir(), 'tracking');
+    const file = path.join(dir, 'events.jsonl');
+    write(dir, 'events.jsonl', METRIC_LINE);
+    // Sparse: 300 MB on paper, a few bytes on disk; all zeros after the first line, so one endless line.
+    fs.truncateSync(file, 300 * MB);
+    const started = Date.now();
+    const data = await readTracking(file);
+    assert.deepEqual(Object.keys(data.metrics), ['stolen']);
+    assert.equal(data.unreadable, 'tracking/events.jsonl is larger than 256 MB; only its first 256 MB were read.');
+    assert.ok(Date.now() - started < 20_000, `read in ${Date.now() - started} ms`);
+  });
+
   it('a regular events.jsonl is read as before, with no complaint', async () => {
     const dir = path.join(tempDir(), 'tracking');
     write(dir, 'events.jsonl', METRIC_LINE);

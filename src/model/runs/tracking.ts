@@ -29,6 +29,8 @@ const READ_CHUNK = 4 * 1024 * 1024;
  * that writes without end cannot make every reader of the workspace's runs allocate without end.
  */
 export const MAX_TRACKING_BYTES = 256 * 1024 * 1024;
+/** A longer line is no event the writer makes (it writes one small object per line): it is skipped, not held. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Follows a tracking file as the script appends to it: each poll reads only the bytes added since the last one
@@ -42,6 +44,8 @@ export class TrackingTail {
   private offset = 0;
   /** Bytes after the last newline read so far: the start of a line not yet complete. */
   private pending: Buffer = Buffer.alloc(0);
+  /** Inside a line longer than MAX_LINE_BYTES: its bytes are dropped up to its newline. */
+  private overlong = false;
   private chain: Promise<unknown> = Promise.resolve();
   /** Complete lines so far that were not valid events. */
   skippedLines = 0;
@@ -78,6 +82,7 @@ export class TrackingTail {
       if (fileSize < this.offset) {
         this.offset = 0;
         this.pending = Buffer.alloc(0);
+        this.overlong = false;
       }
       const size = Math.min(fileSize, MAX_TRACKING_BYTES);
       if (fileSize > size) {
@@ -98,10 +103,23 @@ export class TrackingTail {
     return events;
   }
 
-  private take(bytes: Buffer, events: TrackingEvent[]): void {
+  private take(chunk: Buffer, events: TrackingEvent[]): void {
+    let bytes = chunk;
+    if (this.overlong) {
+      const end = bytes.indexOf(NEWLINE);
+      if (end < 0) return;
+      this.overlong = false;
+      this.skippedLines++;
+      bytes = bytes.subarray(end + 1);
+    }
     const last = bytes.lastIndexOf(NEWLINE);
     if (last < 0) {
-      this.pending = Buffer.concat([this.pending, bytes]);
+      if (this.pending.length + bytes.length > MAX_LINE_BYTES) {
+        this.pending = Buffer.alloc(0);
+        this.overlong = true;
+      } else {
+        this.pending = Buffer.concat([this.pending, bytes]);
+      }
       return;
     }
     // Splitting at newline bytes is safe in UTF-8: 0x0a never occurs inside a multi-byte character.
