@@ -2,7 +2,8 @@
  * Commands that change files or Docker images on the strength of what a workspace holds need a trusted
  * workspace: a cloned repository can ship its own `.mlw/runs` (run records naming any image id, snapshots full of
  * links), and Restricted Mode is the user saying "do not act on this folder yet". Pure (no vscode import), so
- * the gate is tested under plain mocha; callers pass `vscode.workspace.isTrusted`.
+ * the gate is tested under plain mocha; callers pass `vscode.workspace.isTrusted`, and show the refusal with
+ * showError so the command also returns its message (for tests and other extensions).
  */
 import { UserFacingError } from '../../model/common/errors';
 
@@ -14,11 +15,15 @@ const WHY: Record<TrustedAction, string> = {
   cleanUp: 'Cleaning up removes files and Docker images named by the run records in this workspace',
 };
 
-/** Throws the message to show when the workspace is not trusted; returns otherwise. */
-export function requireTrustedWorkspace(isTrusted: boolean, action: TrustedAction): void {
-  if (isTrusted) return;
-  throw new UserFacingError(`${WHY[action]}, so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).`, {
+/** The refusal an untrusted workspace gets, with the button that opens the trust editor. */
+export function untrustedWorkspaceError(action: TrustedAction): UserFacingError {
+  return new UserFacingError(`${WHY[action]}, so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).`, {
     label: 'Manage Workspace Trust',
     command: 'workbench.trust.manage',
   });
+}
+
+/** Throws the refusal when the workspace is not trusted; returns otherwise. */
+export function requireTrustedWorkspace(isTrusted: boolean, action: TrustedAction): void {
+  if (!isTrusted) throw untrustedWorkspaceError(action);
 }

@@ -7,7 +7,8 @@ import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
-import { requireTrustedWorkspace } from '../common/workspaceTrust';
+import { showError } from '../common/userErrors';
+import { untrustedWorkspaceError } from '../common/workspaceTrust';
 import { RunFilter } from './runFilter';
 import { RunsNode } from './runsTree';
 import { RunsView } from './runsView';
@@ -71,8 +72,8 @@ function describeDeletion(result: DeleteResult): string {
 }
 
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
-export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
-  requireTrustedWorkspace(vscode.workspace.isTrusted, 'delete');
+export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('delete'));
   const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
   if (!refs.length) return undefined;
   if (!confirmed) {
@@ -97,8 +98,8 @@ export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, sel
  * the bytes it frees (all preselected, untick to keep), then deletes them together. `criteria` and `confirmed`
  * skip the questions (tests, automation).
  */
-export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
-  requireTrustedWorkspace(vscode.workspace.isTrusted, 'cleanUp');
+export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('cleanUp'));
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;
   let c = criteria;

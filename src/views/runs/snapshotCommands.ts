@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RestoreResult, SnapshotDiff, diffSnapshot, restoreFromSnapshot } from '../../runner/snapshot';
-import { requireTrustedWorkspace } from '../common/workspaceTrust';
+import { showError } from '../common/userErrors';
+import { untrustedWorkspaceError } from '../common/workspaceTrust';
 import { pickRun } from '../common/runPicker';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
 
@@ -43,8 +44,8 @@ export async function showSnapshotDiff(runs: WorkspaceRuns, arg?: unknown, fileA
  * what will be overwritten. Files added since are kept (nothing is deleted). `confirmed` skips the dialog.
  * Needs a trusted workspace; never writes through a link (see restoreFromSnapshot).
  */
-export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confirmed = false): Promise<(Partial<RestoreResult> & { message?: string }) | undefined> {
-  requireTrustedWorkspace(vscode.workspace.isTrusted, 'restore');
+export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confirmed = false): Promise<(Partial<RestoreResult> & { message?: string }) | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('restore'));
   const picked = await pickRun(runs, arg, 'Restore the code of which run into the workspace?');
   if (!picked) return undefined;
   const root = picked.folder.uri.fsPath;
