@@ -12,7 +12,7 @@ import { readTracking } from '../../src/model/runs/tracking';
 import { walkTree } from '../../src/runner/fileWalker';
 import { sanitizeOutputs } from '../../src/runner/outputsSanitizer';
 import { diffSnapshot, planSnapshot, restoreFromSnapshot, snapshotFiles } from '../../src/runner/snapshot';
-import { requireTrustedWorkspace } from '../../src/views/common/workspaceTrust';
+import { untrustedWorkspaceError } from '../../src/views/common/workspaceTrust';
 import { tempDir, write } from './support';
 
 const MB = 1024 * 1024;
@@ -208,20 +208,14 @@ describe('Restore Run\'s Code (core): never writes outside the workspace, never 
 });
 
 describe('workspace trust gate (Restore, Delete, Clean Up)', () => {
-  // code-server and the Electron harness start with workspace trust disabled, so the gate is tested here.
-  it('lets a trusted workspace through and refuses an untrusted one with the reason and the fix', () => {
-    assert.doesNotThrow(() => requireTrustedWorkspace(true, 'restore'));
-    const refusals = (['restore', 'delete', 'cleanUp'] as const).map((action) => {
-      try {
-        requireTrustedWorkspace(false, action);
-        return 'allowed';
-      } catch (err) {
-        assert.ok(err instanceof UserFacingError);
-        assert.deepEqual(err.action, { label: 'Manage Workspace Trust', command: 'workbench.trust.manage' });
-        return err.message;
-      }
-    });
-    assert.deepEqual(refusals, [
+  // The commands themselves are tested in Restricted Mode by test/vscode/untrustedWorkspace.test.ts.
+  it('refuses with the reason and the button that opens the trust editor', () => {
+    const refusals = (['restore', 'delete', 'cleanUp'] as const).map((action) => untrustedWorkspaceError(action));
+    for (const err of refusals) {
+      assert.ok(err instanceof UserFacingError);
+      assert.deepEqual(err.action, { label: 'Manage Workspace Trust', command: 'workbench.trust.manage' });
+    }
+    assert.deepEqual(refusals.map((e) => e.message), [
       "Restoring a run's code writes files into this workspace, so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).",
       'Deleting runs removes files and Docker images named by the run records in this workspace, so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).',
       'Cleaning up removes files and Docker images named by the run records in this workspace, so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).',

@@ -22,8 +22,3 @@ export function untrustedWorkspaceError(action: TrustedAction): UserFacingError 
     command: 'workbench.trust.manage',
   });
 }
-
-/** Throws the refusal when the workspace is not trusted; returns otherwise. */
-export function requireTrustedWorkspace(isTrusted: boolean, action: TrustedAction): void {
-  if (!isTrusted) throw untrustedWorkspaceError(action);
-}
