@@ -19,6 +19,12 @@ export async function sanitizeOutputs(outputsDir: string): Promise<DroppedEntry[
   const dropped: DroppedEntry[] = [];
   const links: { rel: string; abs: string }[] = [];
   await walkTree(root, {
+    // A folder the script made unreadable (chmod 000) would hide what is inside from this check, not from a
+    // tool that chmods it back: the host user owns it, so it gets its owner's permissions back first.
+    enterDir: async (_rel, abs) => {
+      const st = await fs.promises.lstat(abs);
+      if ((st.mode & 0o700) !== 0o700 && st.uid === process.getuid?.()) await fs.promises.chmod(abs, (st.mode & 0o777) | 0o700);
+    },
     entry: async (e) => {
       if (e.kind === 'symlink') {
         links.push(e);

@@ -95,6 +95,21 @@ describe('outputs sanitizer', () => {
     assert.deepEqual(fs.readdirSync(path.join(outputs, 'nested')), ['metrics.json']);
     assert.equal(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8'), 'host secret', 'a link is removed, never what it points to');
   });
+
+  it('also checks inside a folder the script made unreadable (run as the user who owns it, not root)', function () {
+    if (process.getuid?.() !== 0) this.skip(); // becoming the owning user takes root
+    const outputs = tempDir();
+    write(outputs, 'locked/model.pt', 'weights');
+    fs.symlinkSync('/etc/passwd', path.join(outputs, 'locked', 'leak'));
+    fs.chmodSync(outputs, 0o755);
+    execFileSync('chown', ['-R', '-h', '65534:65534', outputs]);
+    fs.chmodSync(path.join(outputs, 'locked'), 0o000);
+    const sanitizer = path.join(__dirname, '..', '..', 'src', 'runner', 'outputsSanitizer.js');
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
+      `require(${JSON.stringify(sanitizer)}).sanitizeOutputs(${JSON.stringify(outputs)}).then((d) => process.stdout.write(JSON.stringify(d)))`], { encoding: 'utf8', timeout: 10_000 });
+    assert.deepEqual(JSON.parse(out), [{ path: 'locked/leak', reason: 'a link to /etc/passwd, outside the outputs folder' }]);
+    assert.deepEqual(fs.readdirSync(path.join(outputs, 'locked')), ['model.pt']);
+  });
 });
 
 describe('the shared file walker', () => {
