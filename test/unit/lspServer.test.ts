@@ -255,7 +255,7 @@ describe('Language server (run configurations, over LSP)', function () {
     await server.open(big, 'env:\n' + '  K: "value"\n'.repeat(400_000));
     const tooLarge = await server.diagnostics(big);
     assert.equal(tooLarge.length, 1);
-    assert.equal(tooLarge[0].message, 'This file is 5.2 MB, too large to be a run configuration (they are a few lines), so the editor does not check it; `mlw run --config` still does.');
+    assert.equal(tooLarge[0].message, 'This file is 5.0 MB, too large to be a run configuration (they are a few lines), so the editor does not check it; `mlw run --config` still does.');
     assert.equal(tooLarge[0].severity, 2);
     const binary = uriOf('binary.yaml');
     await server.open(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1'));
