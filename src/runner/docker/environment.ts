@@ -6,7 +6,9 @@ import type Docker from 'dockerode';
 import { UserFacingError } from '../../model/common/errors';
 import { RunEnvironment } from '../../model/runs/run';
 import { ImageBuildError } from '../targets/computeTarget';
+import { stripTerminalEscapes } from '../../model/common/terminalText';
 import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
+import { BuildOutputTail, explainBuildFailure } from './buildErrors';
 
 export { ImageBuildError };
 
@@ -231,21 +233,29 @@ export class EnvironmentResolver {
     req: EnvironmentRequest,
   ): Promise<Docker.ImageInspectInfo> {
     const stream = await this.docker.buildImage(context, { ...options, rm: true, forcerm: true, labels: { [ENV_HASH_LABEL]: hash } });
+    // The cause of a failure is in the output above Docker's last line; the end of it is kept to say it.
+    const tail = new BuildOutputTail();
+    // Build steps write what they like (colours, Docker's own stderr markers): build.txt and the CLI get plain text.
+    const output = (text: string) => {
+      const plain = stripTerminalEscapes(text);
+      tail.push(plain);
+      req.onBuildOutput(plain);
+    };
     await new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       this.docker.modem.followProgress(
         stream,
         (err: Error | null) => {
-          if (err) reject(new ImageBuildError(err.message));
-          else if (failure) reject(new ImageBuildError(failure));
+          if (err) reject(new ImageBuildError(explainBuildFailure(err.message, tail.lines())));
+          else if (failure) reject(new ImageBuildError(explainBuildFailure(failure, tail.lines())));
           else resolve();
         },
         (event: { stream?: string; error?: string; status?: string }) => {
-          if (event.stream) req.onBuildOutput(event.stream);
-          if (event.status) req.onBuildOutput(`${event.status}\n`);
+          if (event.stream) output(event.stream);
+          if (event.status) output(`${event.status}\n`);
           if (event.error) {
-            failure = event.error.trim();
-            req.onBuildOutput(`ERROR: ${failure}\n`);
+            failure = stripTerminalEscapes(event.error).trim();
+            output(`ERROR: ${failure}\n`);
           }
         },
       );
