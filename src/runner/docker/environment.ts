@@ -9,6 +9,7 @@ import { ImageBuildError } from '../targets/computeTarget';
 import { stripTerminalEscapes } from '../../model/common/terminalText';
 import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
 import { BuildOutputTail, explainBuildFailure } from './buildErrors';
+import { holdImage } from './imageHolds';
 
 export { ImageBuildError };
 
@@ -208,9 +209,13 @@ export class EnvironmentResolver {
     build: (tag: string) => Promise<Docker.ImageInspectInfo>,
   ): Promise<RunEnvironment> {
     const tag = `${ENV_IMAGE_REPO}:${hash.slice(0, 16)}`;
+    // This workspace holds the image (a tag of its own), so Clean Up elsewhere keeps it; best effort: without
+    // the hold, Clean Up keeps the image anyway for want of a record.
+    const hold = (imageId: string) => holdImage(this.docker, imageId, tag, req.workspaceRoot).catch(() => undefined);
     const cached = await inspectImage(this.docker, tag);
     if (cached) {
       req.onBuildOutput(`Environment image ${tag} is up to date (cache hit).\n`);
+      await hold(cached.Id);
       return { ...env, imageTag: tag, imageId: cached.Id, built: false };
     }
     let pending = this.inFlight.get(tag);
@@ -223,6 +228,7 @@ export class EnvironmentResolver {
       req.onBuildOutput(`Waiting for another run's build of ${tag}…\n`);
     }
     const image = await pending;
+    await hold(image.Id);
     return { ...env, imageTag: tag, imageId: image.Id, built: startedHere };
   }
 
