@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import ignore, { Ignore } from 'ignore';
 import { UserFacingError } from '../model/common/errors';
 import { isInsideFolder } from '../model/common/containment';
-import { formatMB, formatSizeAgainst } from '../model/common/format';
+import { formatBytes, formatSizeAgainst } from '../model/common/format';
 
 /** Always left out: version control internals and ML Workbench's own data (runs would nest forever). */
 const ALWAYS_EXCLUDED = new Set(['.git', '.mlw', '.hg', '.svn']);
@@ -93,7 +93,7 @@ export async function planSnapshot(root: string, maxBytes: number): Promise<Snap
     const biggest = [...topLevelBytes.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3)
-      .map(([name, size]) => `${name} (${formatMB(size)})`)
+      .map(([name, size]) => `${name} (${formatBytes(size)})`)
       .join(', ');
     const sizes = formatSizeAgainst(bytes, maxBytes);
     throw new UserFacingError(
