@@ -22,9 +22,9 @@ describe('Image removal on Delete and Clean Up (real Docker)', () => {
     options: { network: 'none' },
   });
   /** A workspace whose Dockerfile environment (no RUN step, so no network is needed to build it) is the same in every copy. */
-  function dockerfileWorkspace(prefix: string): string {
+  function dockerfileWorkspace(prefix: string, variant: string): string {
     const ws = createTestWorkspace(prefix);
-    write(ws, 'Dockerfile', `FROM ${testBaseImage()}\nLABEL test.nonce="${nonce}"\nCOPY train.py /opt/mlw-test/train.py\n`);
+    write(ws, 'Dockerfile', `FROM ${testBaseImage()}\nLABEL test.nonce="${nonce}-${variant}"\nCOPY train.py /opt/mlw-test/train.py\n`);
     write(ws, 'train.py', 'print("shared environment")\n');
     return ws;
   }
@@ -34,8 +34,8 @@ describe('Image removal on Delete and Clean Up (real Docker)', () => {
   });
 
   it("keeps an environment image another workspace's runs use, and removes it with the last of them", async () => {
-    const a = new ExperimentRunner(docker, new RunStore(dockerfileWorkspace('mlw-img-a-')));
-    const b = new ExperimentRunner(docker, new RunStore(dockerfileWorkspace('mlw-img-b-')));
+    const a = new ExperimentRunner(docker, new RunStore(dockerfileWorkspace('mlw-img-a-', 'shared')));
+    const b = new ExperimentRunner(docker, new RunStore(dockerfileWorkspace('mlw-img-b-', 'shared')));
     const runA = await (await a.submit(request(a.store.workspaceRoot, 'train.py'))).done;
     const runB = await (await b.submit(request(b.store.workspaceRoot, 'train.py'))).done;
     assert.equal(runA.status, 'Completed', runA.reason);
@@ -59,7 +59,7 @@ describe('Image removal on Delete and Clean Up (real Docker)', () => {
   });
 
   it("never removes an image ML Workbench did not build, whatever run.json says, nor one a user tagged", async () => {
-    const ws = dockerfileWorkspace('mlw-img-user-');
+    const ws = dockerfileWorkspace('mlw-img-user-', 'user');
     const runner = new ExperimentRunner(docker, new RunStore(ws));
     // A user's image (no ML Workbench label) that a run record claims as its environment image.
     const dir = tempDir('mlw-user-image-');

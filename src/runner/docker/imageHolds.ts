@@ -36,6 +36,11 @@ export function holdTag(imageTag: string, workspaceRoot: string): string | undef
   return hash ? `${ENV_IMAGE_REPO}:${hash}.ws-${workspaceKey(workspaceRoot)}` : undefined;
 }
 
+/** Whether a tag is a workspace's hold, not a name anyone would pick (editors leave them out of image lists). */
+export function isHoldTag(tag: string): boolean {
+  return new RegExp(`^${ENV_IMAGE_REPO}:[0-9a-f]{16}\\.ws-[0-9a-f]{12}$`).test(tag);
+}
+
 /** Records that a run of `workspaceRoot` uses the environment image (idempotent; the tag moves with a rebuild). */
 export async function holdImage(docker: Docker, imageId: string, imageTag: string, workspaceRoot: string): Promise<void> {
   const hold = holdTag(imageTag, workspaceRoot);
