@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { RunOptions } from '../../src/model/runs/run';
 import { RunStore } from '../../src/model/runs/runStore';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
+import { describeEngineError } from '../../src/runner/docker/engineErrors';
+import { completedRunRecord } from '../harness/runFixtures';
 import { containersWithLabel, createTestWorkspace, docker, tempDir, testBaseImage, write } from './support';
 
 /** Builds a throwaway image (no network: the shared engine's bridge is not needed) and returns its tag and id. */
@@ -77,5 +79,28 @@ describe('Run reasons that say what to change (real Docker)', () => {
     assert.equal(tiny.reason, 'resources.cpus is 0.001, below what this Docker engine can limit a container to: resources.cpus must be at least 0.01.');
     await Promise.all((await containersWithLabel(`mlw.run-id=${tiny.id}`)).map((c) => docker.getContainer(c.Id).remove({ force: true })));
     assert.ok(fs.existsSync(runner.store.paths(tiny.id).dir));
+  });
+
+  it("translates the engine's own refusals that the run configuration's checks cannot catch ahead", async () => {
+    // What the engine says to a container asking for a GPU driver it lacks, or memory below its minimum (the
+    // run configuration refuses the latter earlier; a rerun of an old record can still ask for it).
+    const refusal = async (hostConfig: Record<string, unknown>): Promise<Error> => {
+      let container: Awaited<ReturnType<typeof docker.createContainer>> | undefined;
+      try {
+        container = await docker.createContainer({ Image: testBaseImage(), Cmd: ['true'], HostConfig: { NetworkMode: 'none', ...hostConfig } });
+        await container.start();
+        throw new Error('the engine accepted it');
+      } catch (err) {
+        return err as Error;
+      } finally {
+        await container?.remove({ force: true }).catch(() => undefined);
+      }
+    };
+    const record = completedRunRecord('20261202-000000-beef', { options: { configName: 'gpu', resources: { gpus: 1, memoryBytes: 1024 * 1024 } } });
+    const gpu = await refusal({ DeviceRequests: [{ Driver: 'nvidia', Count: 1, Capabilities: [['gpu']] }] });
+    assert.equal(describeEngineError(gpu, record), 'resources.gpus is 1 in run configuration "gpu", but this Docker engine has no "nvidia" device driver. Install the NVIDIA Container Toolkit on the Docker host, or remove resources.gpus to run on CPU.');
+    const memory = await refusal({ Memory: 1024 * 1024, MemorySwap: 1024 * 1024 });
+    assert.equal(describeEngineError(memory, record), 'resources.memory (1.0 MB) in run configuration "gpu" is below this Docker engine\'s minimum: resources.memory must be at least 6 MB.');
+    assert.equal(describeEngineError(new Error('not from Docker'), record), undefined);
   });
 });
