@@ -6,6 +6,7 @@ import { UserFacingError } from '../model/common/errors';
 import { isInsideFolder } from '../model/common/containment';
 import { DroppedEntry } from '../model/runs/run';
 import { walkTree } from './fileWalker';
+import { formatBytes, formatSizeAgainst } from '../model/common/format';
 
 /** Always left out, at every level: version control internals and ML Workbench's own data (runs would nest forever). */
 const ALWAYS_EXCLUDED = new Set(['.git', '.mlw', '.hg', '.svn']);
@@ -107,10 +108,11 @@ export async function planSnapshot(root: string, maxBytes: number): Promise<Snap
     const biggest = [...topLevelBytes.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3)
-      .map(([name, size]) => `${name} (${formatMB(size)})`)
+      .map(([name, size]) => `${name} (${formatBytes(size)})`)
       .join(', ');
+    const sizes = formatSizeAgainst(bytes, maxBytes);
     throw new UserFacingError(
-      `The workspace snapshot would be ${formatMB(bytes)}, above the ${formatMB(maxBytes)} limit (setting mlw.snapshotMaxMB). ` +
+      `The workspace snapshot would be ${sizes.size}, above the ${sizes.limit} limit (setting mlw.snapshotMaxMB). ` +
         `Largest entries: ${biggest}. Add data folders to .mlwignore (or .gitignore), or raise mlw.snapshotMaxMB.`,
       { label: 'Open Setting', command: 'workbench.action.openSettings', args: ['mlw.snapshotMaxMB'] },
     );
@@ -146,10 +148,6 @@ export async function copySnapshot(plan: SnapshotPlan, dest: string): Promise<vo
       }
     }
   }
-}
-
-export function formatMB(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
 /** Workspace-relative files of a snapshot folder (regular files and symlinks, never followed), sorted. */

@@ -8,7 +8,10 @@ import { RunEnvironment } from '../../model/runs/run';
 import { isInsideFolder } from '../../model/common/containment';
 import { walkTree } from '../fileWalker';
 import { ImageBuildError } from '../targets/computeTarget';
+import { stripTerminalEscapes } from '../../model/common/terminalText';
 import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
+import { BuildOutputTail, explainBuildFailure } from './buildErrors';
+import { holdImage } from './imageHolds';
 
 export { ImageBuildError };
 
@@ -222,9 +225,13 @@ export class EnvironmentResolver {
     build: (tag: string) => Promise<Docker.ImageInspectInfo>,
   ): Promise<RunEnvironment> {
     const tag = `${ENV_IMAGE_REPO}:${hash.slice(0, 16)}`;
+    // This workspace holds the image (a tag of its own), so Clean Up elsewhere keeps it; best effort: without
+    // the hold, Clean Up keeps the image anyway for want of a record.
+    const hold = (imageId: string) => holdImage(this.docker, imageId, tag, req.workspaceRoot).catch(() => undefined);
     const cached = await inspectImage(this.docker, tag);
     if (cached) {
       req.onBuildOutput(`Environment image ${tag} is up to date (cache hit).\n`);
+      await hold(cached.Id);
       return { ...env, imageTag: tag, imageId: cached.Id, built: false };
     }
     let pending = this.inFlight.get(tag);
@@ -237,6 +244,7 @@ export class EnvironmentResolver {
       req.onBuildOutput(`Waiting for another run's build of ${tag}…\n`);
     }
     const image = await pending;
+    await hold(image.Id);
     return { ...env, imageTag: tag, imageId: image.Id, built: startedHere };
   }
 
@@ -247,21 +255,29 @@ export class EnvironmentResolver {
     req: EnvironmentRequest,
   ): Promise<Docker.ImageInspectInfo> {
     const stream = await this.docker.buildImage(context, { ...options, rm: true, forcerm: true, labels: { [ENV_HASH_LABEL]: hash } });
+    // The cause of a failure is in the output above Docker's last line; the end of it is kept to say it.
+    const tail = new BuildOutputTail();
+    // Build steps write what they like (colours, Docker's own stderr markers): build.txt and the CLI get plain text.
+    const output = (text: string) => {
+      const plain = stripTerminalEscapes(text);
+      tail.push(plain);
+      req.onBuildOutput(plain);
+    };
     await new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       this.docker.modem.followProgress(
         stream,
         (err: Error | null) => {
-          if (err) reject(new ImageBuildError(err.message));
-          else if (failure) reject(new ImageBuildError(failure));
+          if (err) reject(new ImageBuildError(explainBuildFailure(err.message, tail.lines())));
+          else if (failure) reject(new ImageBuildError(explainBuildFailure(failure, tail.lines())));
           else resolve();
         },
         (event: { stream?: string; error?: string; status?: string }) => {
-          if (event.stream) req.onBuildOutput(event.stream);
-          if (event.status) req.onBuildOutput(`${event.status}\n`);
+          if (event.stream) output(event.stream);
+          if (event.status) output(`${event.status}\n`);
           if (event.error) {
-            failure = event.error.trim();
-            req.onBuildOutput(`ERROR: ${failure}\n`);
+            failure = stripTerminalEscapes(event.error).trim();
+            output(`ERROR: ${failure}\n`);
           }
         },
       );

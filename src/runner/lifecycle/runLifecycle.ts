@@ -10,7 +10,7 @@ import { RunQueue } from '../runQueue';
 import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
 import { ComputeTarget, Execution, ImageBuildError, LogStreamName } from '../targets/computeTarget';
-import { describeExit, formatSeconds } from './reasons';
+import { describeFailedExit, formatSeconds } from './reasons';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
 
 export interface RunRequest {
@@ -378,7 +378,7 @@ export class RunLifecycle {
         return this.finish(id, { status: 'Failed', exitCode: code, reason: `Timed out after ${formatSeconds(timeout!)}${where}; the container was stopped.` }, listener);
       }
       if (code === 0) return this.finish(id, { status: 'Completed', exitCode: 0 }, listener);
-      return this.finish(id, { status: 'Failed', exitCode: code, reason: describeExit(code, exit.oomKilled) }, listener);
+      return this.finish(id, { status: 'Failed', exitCode: code, reason: await describeFailedExit(code, exit.oomKilled, latest ?? run, paths.logs) }, listener);
     } finally {
       clearTimeout(timer);
     }

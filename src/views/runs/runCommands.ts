@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { RunStatus, TERMINAL_STATUSES } from '../../model/runs/run';
 import { connectDocker } from '../../runner/docker/client';
-import { CleanupCriteria, DeleteResult, deleteRuns, planCleanup } from '../../runner/runCleanup';
+import { CleanupCriteria, DeleteResult, deleteRuns, describeDeletion, planCleanup } from '../../runner/runCleanup';
 import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
@@ -64,11 +64,6 @@ export async function setStarred(runs: WorkspaceRuns, node: unknown, selection: 
   const refs = await resolveRuns(runs, node, selection, starred ? 'Star which run?' : 'Unstar which run?');
   for (const ref of refs) await ref.owner.update(ref.id, { starred: starred || undefined });
   return refs.map((r) => r.id);
-}
-
-function describeDeletion(result: DeleteResult): string {
-  return `Deleted ${result.deleted.length} run(s)${result.imagesRemoved.length ? ` and ${result.imagesRemoved.length} unused image(s)` : ''}.` +
-    (result.imagesKept.length ? ` Kept ${result.imagesKept.map((i) => i.tag).join(', ')} (still in use).` : '');
 }
 
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
