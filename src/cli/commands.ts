@@ -170,11 +170,8 @@ export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Prom
  */
 export async function cmdList(ctx: CliContext): Promise<number> {
   const runner = makeRunner(ctx);
-  const skipped = new Map<string, string>();
-  const list = () => {
-    skipped.clear();
-    return runner.store.listSummaries((id, err) => skipped.set(id, err.message));
-  };
+  // A run whose record cannot be used is listed as Unreadable, its reason below the table.
+  const list = () => runner.store.listSummaries();
   let runs = await list();
   // Runs left behind by a process that ended get their real status before they are listed. Only runs not yet
   // ended can need it, so a history of ended runs is listed once, with no Docker call.
@@ -182,7 +179,7 @@ export async function cmdList(ctx: CliContext): Promise<number> {
     await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
     runs = await list();
   }
-  for (const [id, message] of skipped) ctx.err.write(`mlw: skipping run ${id}: ${message}\n`);
+  for (const r of runs) if (r.status === 'Unreadable') ctx.err.write(`mlw: run ${r.id} cannot be read: ${r.reason}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
   } else if (!runs.length) {

@@ -48,7 +48,7 @@ describe('RunStore', () => {
   it('keeps every field when many updates of one run race', async () => {
     const r = await store.create(record());
     await Promise.all([
-      store.update(r.id, { status: 'Running', startedAt: 'a' }),
+      store.update(r.id, { status: 'Running', startedAt: '2026-01-01T00:00:00.000Z' }),
       store.update(r.id, { imageId: 'sha256:x' }),
       store.update(r.id, { containerId: 'c1' }),
       store.update(r.id, { exitCode: 0 }),

@@ -2,10 +2,15 @@
 
 export const RUN_SCHEMA_VERSION = 1;
 
-/** Lost: the container vanished while no ML Workbench process was watching (its outcome is unknown). */
-export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost';
+/**
+ * Lost: the container vanished while no ML Workbench process was watching (its outcome is unknown).
+ * Unreadable: never stored in a record; what a listing says of a run whose run.json cannot be used (not JSON,
+ * the wrong shape, a newer schema; see recordCheck.ts), with the reason in `reason`.
+ */
+export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost' | 'Unreadable';
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost'];
+/** Statuses a run does not leave by itself (an unreadable record changes only when someone repairs or deletes it). */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost', 'Unreadable'];
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
