@@ -45,7 +45,9 @@ export class RunStore extends EventEmitter {
   constructor(readonly workspaceRoot: string) {
     super();
     this.runsDir = path.join(workspaceRoot, '.mlw', 'runs');
-    this.index = new RunIndex(this.runsDir, { read: (id) => this.read(id), recordFile: (id) => this.paths(id).record });
+    // recordFile is paths(id).record without its 8 path.join calls: a listing stats every run.json with it.
+    const recordFile = (id: string) => `${this.runsDir}${path.sep}${id}${path.sep}run.json`;
+    this.index = new RunIndex(this.runsDir, { read: (id) => this.read(id), recordFile });
   }
 
   paths(id: string): RunPaths {
