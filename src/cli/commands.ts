@@ -175,7 +175,7 @@ export async function cmdList(ctx: CliContext): Promise<number> {
   let runs = await list();
   // Runs left behind by a process that ended get their real status before they are listed. Only runs not yet
   // ended can need it, so a history of ended runs is listed once, with no Docker call.
-  if (runs.some((r) => !isTerminal(r.status))) {
+  if (runs.some((r) => r.status === 'Queued' || r.status === 'Running')) {
     await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
     runs = await list();
   }

@@ -118,7 +118,8 @@ describe('Unreadable run records (truncated, wrong shape, newer schema)', () => 
     const bad = await store.create(completed({ script: 'bad.py' }));
     fs.writeFileSync(store.paths(bad.id).record, JSON.stringify({ ...bad, createdAt: 42 }, null, 2));
     fs.rmSync(path.join(root, '.mlw', INDEX_FILE)); // the listing rebuilds the index
-    const mlw = (...args: string[]) => spawnSync(MLW, [...args, '--workspace', root], { encoding: 'utf8' });
+    // An engine that is not there: an unreadable run is not one to reconcile, so listing makes no Docker call.
+    const mlw = (...args: string[]) => spawnSync(MLW, [...args, '--workspace', root, '--docker-host', 'unix:///tmp/mlw-no-engine.sock'], { encoding: 'utf8' });
     const list = mlw('runs', 'list');
     assert.equal(list.status, 0, list.stderr);
     const rows = list.stdout.trim().split('\n');

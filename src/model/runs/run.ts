@@ -9,8 +9,8 @@ export const RUN_SCHEMA_VERSION = 1;
  */
 export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost' | 'Unreadable';
 
-/** Statuses a run does not leave by itself (an unreadable record changes only when someone repairs or deletes it). */
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost', 'Unreadable'];
+/** Statuses of a run that has ended. Not Unreadable: whether that run ended is unknown, so nothing acts on it as ended. */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost'];
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
