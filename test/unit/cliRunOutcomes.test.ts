@@ -60,6 +60,12 @@ describe('mlw run outcomes: closed stdout, Ctrl+C, dying followers, reconciled t
     store = new RunStore(ws);
   });
 
+  /** Images a test built, removed by their exact tags. */
+  const builtImages: string[] = [];
+  after(async () => {
+    for (const tag of builtImages) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  });
+
   afterEach(async () => {
     // Only containers of this workspace's runs, by their exact run ids.
     for (const run of await store.list()) {
@@ -106,6 +112,26 @@ describe('mlw run outcomes: closed stdout, Ctrl+C, dying followers, reconciled t
     // From the start to the kill, 2 s of waiting between them, by the engine's clock: not the 5 s grace.
     assert.ok(seconds(run) >= 2 && seconds(run) < 4.5, `duration ${seconds(run)} s`);
     assert.deepEqual([listed(id).status, listed(id).exitCode], ['Canceled', 137], 'a later list agrees');
+  });
+
+  it('Ctrl+C before the run starts says it will not start, and it ends Canceled without a container', async () => {
+    const building = createTestWorkspace('mlw-outcomes-build-');
+    write(building, '.mlw/runconfigs/default.yaml', 'network: none\n');
+    // A build of its own (no cache hit) that is still going when Ctrl+C comes.
+    write(building, 'Dockerfile', `FROM ${testBaseImage()}\nRUN sleep 3 && echo ${process.pid}-${Date.now()} > /tmp/token\n`);
+    const m = start(building, 'run', 'scripts/hello.py');
+    await until('the build step', () => /mlw: Step 2\/\d+ : RUN sleep/.test(m.err()));
+    builtImages.push(/Building environment image (mlw-env:\w+)/.exec(m.err())![1]);
+    const id = /mlw: run (\S+) Queued/.exec(m.err())![1];
+    m.child.kill('SIGINT');
+    const exit = await m.exit;
+    assert.equal(exit.code, 130, m.err());
+    assert.match(m.err(), new RegExp(`\nmlw: canceling run ${id}: it will not start; Ctrl\\+C again to leave without waiting\n`));
+    assert.match(m.err(), new RegExp(`mlw: run ${id} Canceled: Canceled by user before it started\\.\n$`));
+    assert.doesNotMatch(m.out(), /hello from the experiment/);
+    const run = (await new RunStore(building).get(id))!;
+    assert.deepEqual([run.status, run.reason, run.startedAt, run.containerId], ['Canceled', 'Canceled by user before it started.', undefined, undefined]);
+    assert.deepEqual(await containersWithLabel(`mlw.run-id=${id}`), []);
   });
 
   it('a canceled run whose mlw dies before the stop ends is recorded Canceled by the next list, with the container’s times', async () => {
