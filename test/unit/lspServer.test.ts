@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import type { CodeAction, CompletionItem, Diagnostic, Hover, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { parseRunConfig } from '../../src/model/runconfig/runConfig';
-import { docker, tempDir, write } from './support';
+import { docker, tempDir, testBaseImage, write } from './support';
 
 const SERVER = path.resolve(__dirname, '../../../dist/languageServer.js');
 
@@ -80,6 +80,12 @@ class Server {
 
 const range = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 const brief = (ds: Diagnostic[]) => ds.map((d) => ({ message: d.message, severity: d.severity, range: d.range }));
+
+/** The offline test image when the engine has it: any other tag on a shared engine may be another test's, come and gone. */
+async function localTestImage(): Promise<string | undefined> {
+  const tags = (await docker.listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []);
+  return tags.includes(testBaseImage()) ? testBaseImage() : undefined;
+}
 
 describe('Language server (run configurations, over LSP)', function () {
   let server: Server;
@@ -200,7 +206,7 @@ describe('Language server (run configurations, over LSP)', function () {
 
   it('hovers with the documentation of every key, and the size and date of a local image; completes local image tags', async function () {
     const uri = uriOf('hover.yaml');
-    const local = (await docker.listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []).find((t) => t !== '<none>:<none>');
+    const local = await localTestImage();
     const text = `timeout: 1h\nresources:\n  memory: 2g\nimage: ${local ?? 'python:3.12-slim'}\n`;
     await server.open(uri, text);
     const hoverAt = (line: number, character: number) => server.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line, character } });
@@ -250,7 +256,7 @@ describe('Language server (run configurations, over LSP)', function () {
   });
 
   it("leaves workspaces' hold tags (mlw-env:<hash>.ws-<key>) out of the image completions", async function () {
-    const local = (await docker.listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []).find((t) => t !== '<none>:<none>');
+    const local = await localTestImage();
     if (!local) return this.skip();
     // A hold on an image this test does not own is only a tag, removed by its exact name after.
     const key = `${process.pid.toString(16).padStart(6, '0')}${Date.now().toString(16).slice(-6)}`;
