@@ -134,8 +134,16 @@ export class FolderRuns extends Disposable {
       else if (file === 'run.json' || file.startsWith('tracking/')) this.note(id);
       else this.noteFiles(id);
     };
+    // A run folder removed as a whole (`mlw runs delete`, another window's Clean Up) is reported as the folder
+    // alone: file watchers drop the deletes of what was inside it, so the patterns above never hear of it.
+    const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/runs/*'), true, true, false);
     const parts: DisposableLike[] = [
       ...watchers.flatMap((w) => [w, w.onDidChange((u) => fromUri(u, false)), w.onDidCreate((u) => fromUri(u, false)), w.onDidDelete((u) => fromUri(u, true))]),
+      folders,
+      folders.onDidDelete((u) => {
+        const id = path.basename(u.fsPath);
+        if (path.dirname(u.fsPath) === runsDir && !id.startsWith('.')) this.noteDeleted(id);
+      }),
       this.hostEvents(this),
     ];
     return toDisposable(() => parts.forEach((p) => p.dispose()));
