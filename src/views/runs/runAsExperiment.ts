@@ -9,6 +9,7 @@ const runConfigs = () => import('../../model/runconfig/runConfig');
 import { RunHandle } from '../../runner/experimentRunner';
 import { optionsFromConfig } from '../../runner/runRequest';
 import { pickRun } from '../common/runPicker';
+import { readSettings } from '../common/settings';
 import { showError } from '../common/userErrors';
 import { RunService } from './runService';
 
@@ -77,11 +78,16 @@ async function withRunProgress(title: string, submit: (onStatus: (run: RunRecord
   });
 }
 
+/** mlw.revealOutput = always: the output comes into view (without the focus) as the run starts. Failures: RunService. */
+function revealOutputOnStart(service: RunService, folder: vscode.WorkspaceFolder): void {
+  if (readSettings(folder.uri).revealOutput === 'always') service.output.channel.show(true);
+}
+
 async function runWithConfig(service: RunService, target: Target, config: RunConfig | undefined): Promise<RunCommandResult> {
   let scriptUri = target.uri;
   if (config?.script) scriptUri = vscode.Uri.file(path.join(target.folder.uri.fsPath, config.script));
   const options: RunOptions | undefined = config ? optionsFromConfig(config) : undefined;
-  service.output.channel.show(true);
+  revealOutputOnStart(service, target.folder);
   return withRunProgress(`Run ${path.basename(scriptUri.fsPath)}${config ? ` (${config.name})` : ''}`, (onStatus, onBuild) =>
     service.start(target.folder, scriptUri, config?.args ?? [], options, (run) => onStatus(run), onBuild),
   );
@@ -145,7 +151,7 @@ export async function rerunCommand(service: RunService, arg?: unknown): Promise<
     const picked = await pickRun(service.runs, arg, 'Rerun which run? (same snapshot, image and arguments)');
     if (!picked) return { canceled: true };
     if (!vscode.workspace.isTrusted) throw new UserFacingError('Rerunning executes code from this workspace. Trust the workspace first.');
-    service.output.channel.show(true);
+    revealOutputOnStart(service, picked.folder);
     return await withRunProgress(`Rerun ${picked.run.script}`, (onStatus) => service.rerun(picked.folder, picked.run.id, onStatus));
   } catch (err) {
     return showError(err);

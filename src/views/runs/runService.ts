@@ -51,6 +51,12 @@ export class RunService implements vscode.Disposable {
     return runner;
   }
 
+  /** mlw.revealOutput of the run's folder is always or onFailure (the default). */
+  private revealsOnFailure(run: RunRecord): boolean {
+    const folder = [...this.active.values()].find((a) => a.handle.id === run.id)?.folder ?? vscode.workspace.workspaceFolders?.[0];
+    return readSettings(folder?.uri).revealOutput !== 'never';
+  }
+
   get activeRuns(): ActiveRun[] {
     return [...this.active.values()];
   }
@@ -59,6 +65,7 @@ export class RunService implements vscode.Disposable {
     const listener = this.output.listener((run) => {
       onStatus?.(run);
       this.statusChanged.fire(run);
+      if ((run.status === 'Failed' || run.status === 'Lost') && this.revealsOnFailure(run)) this.output.channel.show(true);
       if (isTerminal(run.status)) this.active.delete(run.id);
       this.refreshStatusBar();
     });
