@@ -11,6 +11,7 @@ import { RunStatusBar } from './views/runs/runStatusBar';
 import { restoreSnapshot, showSnapshotDiff } from './views/runs/snapshotCommands';
 import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, openSelectedRun, parseCleanupCriteria, renameRun, setStarred, tagRun } from './views/runs/runCommands';
 import { parseRunFilter } from './views/runs/runFilter';
+import { ArgumentHistory, modifyAndRerun, runAsExperimentWithArgs } from './views/runs/runWithArguments';
 import { RunDetailsPreview } from './views/runs/runDetailsPreview';
 import type { RunsNode } from './views/runs/runsTree';
 import { Walkthrough } from './views/runs/walkthrough';
@@ -36,7 +37,7 @@ class Workbench extends Disposable {
   readonly compare: ComparePanels;
   readonly runConfigLanguage: RunConfigLanguageClient;
 
-  constructor(extensionPath: string, extensionUri: vscode.Uri) {
+  constructor(extensionPath: string, extensionUri: vscode.Uri, workspaceState: vscode.Memento) {
     super();
     const output = this._register(new RunOutput());
     const statusBar = this._register(new RunStatusBar());
@@ -47,14 +48,17 @@ class Workbench extends Disposable {
     const panels = { extensionUri, runs: workspaceRuns, log: output.channel };
     const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
     const compare = (this.compare = this._register(createCompare(panels)));
+    const argumentHistory = new ArgumentHistory(workspaceState);
     const preview = (this.runDetailsPreview = new RunDetailsPreview(runDetails));
     const walkthrough = this._register(new Walkthrough(runs, view));
 
     const commands: [CommandId, (...args: unknown[]) => unknown][] = [
       [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
       [Commands.runAsExperimentWithConfig, (uri, config) => runAsExperimentWithConfig(runs, uri, asString(config))],
+      [Commands.runAsExperimentWithArgs, (uri, line) => runAsExperimentWithArgs(runs, argumentHistory, uri, line)],
       [Commands.cancelRun, (run) => cancelRun(runs, run)],
       [Commands.rerun, (run) => rerunCommand(runs, run)],
+      [Commands.modifyAndRerun, (run, choice) => modifyAndRerun(runs, argumentHistory, run, choice)],
       [Commands.showSnapshotDiff, (run, file) => showSnapshotDiff(workspaceRuns, run, asString(file))],
       [Commands.restoreSnapshot, (run, confirmed) => restoreSnapshot(workspaceRuns, run, confirmed === true)],
       [Commands.showLogs, () => output.channel.show()],
@@ -111,7 +115,7 @@ export interface WorkbenchApi {
 }
 
 export function activate(context: vscode.ExtensionContext): WorkbenchApi {
-  const workbench = new Workbench(context.extensionPath, context.extensionUri);
+  const workbench = new Workbench(context.extensionPath, context.extensionUri, context.workspaceState);
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());

@@ -6,8 +6,10 @@
 export const Commands = {
   runAsExperiment: 'mlw.runAsExperiment',
   runAsExperimentWithConfig: 'mlw.runAsExperimentWithConfig',
+  runAsExperimentWithArgs: 'mlw.runAsExperimentWithArgs',
   cancelRun: 'mlw.cancelRun',
   rerun: 'mlw.rerun',
+  modifyAndRerun: 'mlw.modifyAndRerun',
   showSnapshotDiff: 'mlw.showSnapshotDiff',
   restoreSnapshot: 'mlw.restoreSnapshot',
   showLogs: 'mlw.showLogs',

@@ -106,8 +106,9 @@ export class RunService implements vscode.Disposable {
     return this.adopt(handle, vscode.workspace.asRelativePath(script), folder);
   }
 
-  async rerun(folder: vscode.WorkspaceFolder, runId: string, onStatus?: (run: RunRecord) => void): Promise<RunHandle> {
-    const handle = await this.runnerFor(folder).rerun(runId, this.track(onStatus));
+  /** Reruns from the run's snapshot; `args` replaces its arguments (Modify and Rerun). */
+  async rerun(folder: vscode.WorkspaceFolder, runId: string, onStatus?: (run: RunRecord) => void, args?: string[]): Promise<RunHandle> {
+    const handle = await this.runnerFor(folder).rerun(runId, this.track(onStatus), args);
     const run = await this.runnerFor(folder).store.get(handle.id);
     return this.adopt(handle, run?.script ?? runId, folder);
   }
