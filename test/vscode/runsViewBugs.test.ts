@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkbenchApi } from '../../src/extension';
 import type { RunsNode } from '../../src/views/runs/runsTree';
@@ -74,6 +76,35 @@ describe('Runs view bugs of issue 10 (real VS Code)', () => {
       assert.ok(await store().get(id), 'nothing was deleted');
     } finally {
       await store().delete(id);
+    }
+  });
+
+  it('describes rows by the params that differ within their group, labels, and a running run\'s latest metric', async () => {
+    const ids = ['20261201-000401-params1', '20261201-000402-params2'];
+    await store().create(completedRunRecord(ids[0], { script: 'scripts/params_group.py', params: { lr: 0.05, epochs: 3 }, labels: ['best'] }));
+    await store().create(completedRunRecord(ids[1], { script: 'scripts/params_group.py', params: { lr: 0.5, epochs: 3 }, name: 'wide' }));
+    const running = '20261201-000403-params3';
+    await store().create(completedRunRecord(running, { script: 'scripts/params_live.py', status: 'Running', endedAt: undefined }));
+    const tracking = store().paths(running).tracking;
+    fs.mkdirSync(tracking, { recursive: true });
+    fs.writeFileSync(path.join(tracking, 'events.jsonl'), [0.9, 0.5, 0.25].map((v, step) => JSON.stringify({ kind: 'metric', name: 'loss', value: v, step, t: 1 + step })).join('\n') + '\n');
+    try {
+      const describe = async (id: string) => {
+        const provider = api.runsView.provider;
+        const groups = await provider.getChildren();
+        const nodes = (await Promise.all(groups.map((g) => provider.getChildren(g)))).flat();
+        const node = nodes.find((n): n is RunNode => n.kind === 'run' && n.id === id);
+        return node && String(provider.getTreeItem(node).description);
+      };
+      const first = await waitFor('the first run in the tree', () => describe(ids[0]), 15_000);
+      const second = (await describe(ids[1]))!;
+      assert.match(first, /lr=0\.05/);
+      assert.match(first, /\[best\]/);
+      assert.doesNotMatch(first, /epochs=/, 'epochs is 3 in both runs: it tells nothing apart');
+      assert.match(second, /#ams2 · lr=0\.5\b/, 'a named run keeps its short id in the description');
+      assert.match((await waitFor('the running run', () => describe(running), 15_000)), /loss 0\.25/);
+    } finally {
+      for (const id of [...ids, running]) await store().delete(id).catch(() => fs.rmSync(store().paths(id).dir, { recursive: true, force: true }));
     }
   });
 });
