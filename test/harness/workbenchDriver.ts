@@ -94,9 +94,10 @@ export class WorkbenchDriver {
 
   /**
    * Runs `command` (its palette label) from the command palette (F1). With `keyboard`, the row is chosen
-   * with the arrow keys and Enter, as a keyboard user would; otherwise it is clicked.
+   * with the arrow keys and Enter, as a keyboard user would; otherwise it is clicked. `opensQuickInput`: the
+   * command asks something at once (its quick input follows the palette's).
    */
-  async runFromPalette(command: string, { keyboard = false } = {}): Promise<void> {
+  async runFromPalette(command: string, { keyboard = false, opensQuickInput = false } = {}): Promise<void> {
     await this.step('the command palette (F1)', () => this.openQuickInput('F1', '>'));
     await this.step(`"${command}" in the palette`, async () => {
       await this.quickInputBox().fill(`>${command}`);
@@ -112,7 +113,12 @@ export class WorkbenchDriver {
       } else {
         await row.click();
       }
-      await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+      // A command that asks something at once replaces the palette with its own quick input.
+      if (opensQuickInput) {
+        await this.until(async () => !(await this.quickInputBox().inputValue()).startsWith('>'), 10_000, async () => `value ${await this.quickInputBox().inputValue()}`);
+      } else {
+        await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+      }
     });
   }
 
