@@ -40,6 +40,10 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
     ui = new WorkbenchDriver(launched.page, () => server);
     await ui.page.goto(server.url(workspace));
     await ui.waitForWorkbench('scripts');
+    // As a new user would: the walkthrough first (the workbench follows its steps' events only once it is open).
+    await ui.runFromPalette('Welcome: Open Walkthrough...', { opensQuickInput: true });
+    await (await ui.pickRow('Get started with ML Workbench')).click();
+    await ui.step('the walkthrough page', () => ui.page.locator('[data-done-step-id$="runExample"]').first().waitFor({ timeout: 30_000 }));
     await ui.openRunsView();
     await ui.step('the three fixture runs in the tree', () =>
       ui.until(async () => (await ui.runsTreeRows().filter({ hasText: /lr-(small|mid|big)/ }).count()) === 3, 60_000, async () => JSON.stringify(await ui.runsTreeRows().allInnerTexts())));
@@ -70,11 +74,14 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
     await ui.runRow('lr-mid').click({ modifiers: ['Control'] });
     await ui.runRow('lr-mid').click({ button: 'right' });
     const items = await ui.step('the context menu of two selected runs', () => ui.contextMenuItems());
-    await ui.page.keyboard.press('Escape');
     assert.ok(items.includes('Compare Runs'), items.join(' | '));
-    for (const single of ['Rename Run…', 'Restore Run\'s Code into Workspace…', 'Open Run Details', 'Label Run…', 'Rerun']) {
+    for (const single of ['Rename Run…', 'Restore Run\'s Code into Workspace…', 'Open Run Details', 'Label Run…', 'Rerun', 'Modify and Rerun…']) {
       assert.ok(!items.includes(single), `"${single}" offered on a multi-selection: ${items.join(' | ')}`);
     }
+    await ui.step('Compare Runs from the menu opens the compare panel', async () => {
+      await ui.page.locator('.context-view .monaco-menu .action-label', { hasText: 'Compare Runs' }).first().click();
+      await ui.until(async () => (await ui.tabTitles()).some((t) => /Compare/.test(t)), 30_000, async () => JSON.stringify(await ui.tabTitles()));
+    });
   });
 
   it('asks for a filter from the view title\'s Filter button after a run was selected', async () => {
@@ -117,5 +124,14 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
     });
     const pinned = (await ui.tabTitles()).filter((t) => /^Run /.test(t)).map((t) => t.split(' — ')[0]);
     assert.deepEqual(pinned.sort(), [`Run ${RUNS[1].id.slice(-4)}`, `Run ${RUNS[2].id.slice(-4)}`].sort());
+  });
+
+  it('ticks the walkthrough steps that were done: a run, the Runs view, a run\'s details (a row click), a compare', async () => {
+    await ui.page.locator('.tabs-container [role="tab"]', { hasText: 'Walkthrough' }).first().click();
+    const checkbox = (step: string) => ui.page.locator(`[data-done-step-id$="${step}"]`).first();
+    await ui.step('the walkthrough page', () => checkbox('runExample').waitFor({ timeout: 30_000 }));
+    const states = async () => Object.fromEntries(await Promise.all(['runExample', 'seeHistory', 'openDetails', 'compareRuns'].map(async (s) => [s, await checkbox(s).getAttribute('aria-checked')])));
+    await ui.step('every step checked', () =>
+      ui.until(async () => Object.values(await states()).every((v) => v === 'true'), 15_000, async () => JSON.stringify(await states())));
   });
 });

@@ -49,9 +49,14 @@ export class WorkbenchDriver {
   }
 
   async openQuickInput(key: string, expectPrefix: string): Promise<void> {
+    let attempts = 0;
     await this.until(async () => {
       if (!(await this.quickInput().isVisible())) {
-        await this.page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 200 } }).catch(() => undefined);
+        // The editor area first; when a webview fills it (run details), keys go to its frame: use the side bar's title.
+        const [target, position] = attempts++ % 2 === 0
+          ? [this.page.locator('.monaco-workbench .part.editor'), { x: 300, y: 200 }]
+          : [this.page.locator('.part.sidebar .composite.title').first(), { x: 40, y: 10 }];
+        await target.click({ position, timeout: 2000 }).catch(() => undefined);
         await this.page.keyboard.press(key);
         await this.quickInput().waitFor({ state: 'visible', timeout: 3000 });
       }
