@@ -126,6 +126,14 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
     assert.deepEqual(pinned.sort(), [`Run ${RUNS[1].id.slice(-4)}`, `Run ${RUNS[2].id.slice(-4)}`].sort());
   });
 
+  it('brings the output into view when a run fails (mlw.revealOutput: onFailure, the default)', async () => {
+    await ui.openFile('scripts/failing.py', 'about to fail');
+    await ui.runFromPalette('ML Workbench: Run as Experiment');
+    await ui.step('the ML Workbench output in the panel, with the failing run\'s lines', () =>
+      ui.until(async () => (await ui.page.locator('.part.panel').isVisible()) && /something went wrong in training/.test(await ui.page.locator('.part.panel').innerText()), 120_000,
+        async () => `panel visible=${await ui.page.locator('.part.panel').isVisible()}`));
+  });
+
   it('ticks the walkthrough steps that were done: a run, the Runs view, a run\'s details (a row click), a compare', async () => {
     await ui.page.locator('.tabs-container [role="tab"]', { hasText: 'Walkthrough' }).first().click();
     const checkbox = (step: string) => ui.page.locator(`[data-done-step-id$="${step}"]`).first();

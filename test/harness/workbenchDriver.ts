@@ -70,7 +70,7 @@ export class WorkbenchDriver {
       const rows = this.quickInput().locator('.monaco-list-row');
       for (let i = 0; i < (await rows.count()); i++) {
         const row = rows.nth(i);
-        const name = (await row.locator('.label-name').first().innerText()).replace(/\s+/g, ' ').trim();
+        const name = (await row.locator('.label-name').first().innerText({ timeout: 1000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
         if (name === label) return row;
       }
       return undefined;

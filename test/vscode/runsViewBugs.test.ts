@@ -107,4 +107,28 @@ describe('Runs view bugs of issue 10 (real VS Code)', () => {
       for (const id of [...ids, running]) await store().delete(id).catch(() => fs.rmSync(store().paths(id).dir, { recursive: true, force: true }));
     }
   });
+
+  it('tells the workbench only about the rows that changed, not the whole tree', async () => {
+    const ids = ['20261201-000501-quiet1', '20261201-000502-quiet2', '20261201-000503-quiet3'];
+    for (const id of ids) await store().create(completedRunRecord(id, { script: 'scripts/quiet.py' }));
+    try {
+      await waitFor('the runs in the tree', async () => ((await shownRunIds()).filter((id) => ids.includes(id)).length === 3 ? true : undefined), 15_000);
+      const provider = api.runsView.provider;
+      await waitFor('the tree to settle', async () => ((await provider.update()) === 0 ? true : undefined), 10_000);
+      const fired: unknown[] = [];
+      const sub = provider.onDidChangeTreeData((e) => fired.push(e));
+      try {
+        // Another process renames one run: that row alone is sent again.
+        await store().update(ids[1], { name: 'renamed elsewhere' });
+        assert.equal(await provider.update(), 1);
+        assert.equal(fired.length, 1);
+        const [elements] = fired as { kind: string; id: string }[][];
+        assert.deepEqual(elements.map((e) => `${e.kind}:${e.id}`), [`run:${ids[1]}`]);
+      } finally {
+        sub.dispose();
+      }
+    } finally {
+      for (const id of ids) await store().delete(id);
+    }
+  });
 });
