@@ -9,14 +9,18 @@ import { RunOutput } from './views/runs/runOutput';
 import { RunService } from './views/runs/runService';
 import { RunStatusBar } from './views/runs/runStatusBar';
 import { restoreSnapshot, showSnapshotDiff } from './views/runs/snapshotCommands';
-import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, renameRun, setStarred, tagRun } from './views/runs/runCommands';
+import { RunLogDocuments, cleanUpCommand, deleteRunsCommand, filterRunsCommand, openOutputs, openRunLogs, openSelectedRun, parseCleanupCriteria, renameRun, setStarred, tagRun } from './views/runs/runCommands';
+import { parseRunFilter } from './views/runs/runFilter';
+import { ArgumentHistory, modifyAndRerun, runAsExperimentWithArgs } from './views/runs/runWithArguments';
+import { RunDetailsPreview } from './views/runs/runDetailsPreview';
+import type { RunsNode } from './views/runs/runsTree';
+import { Walkthrough } from './views/runs/walkthrough';
 import { RunsView } from './views/runs/runsView';
 import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPanel';
 import { ComparePanels, createCompare } from './views/compare/comparePanel';
 import { RunConfigLanguageClient, pickRunConfigScript } from './views/languageClient/runConfigClient';
 import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
 
-const asObject = <T extends object>(v: unknown): T | undefined => (v && typeof v === 'object' ? (v as T) : undefined);
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /**
@@ -29,10 +33,11 @@ class Workbench extends Disposable {
   readonly runs: RunService;
   readonly runsView: RunsView;
   readonly runDetails: RunDetailsPanels;
+  readonly runDetailsPreview: RunDetailsPreview;
   readonly compare: ComparePanels;
   readonly runConfigLanguage: RunConfigLanguageClient;
 
-  constructor(extensionPath: string, extensionUri: vscode.Uri) {
+  constructor(extensionPath: string, extensionUri: vscode.Uri, workspaceState: vscode.Memento) {
     super();
     const output = this._register(new RunOutput());
     const statusBar = this._register(new RunStatusBar());
@@ -43,18 +48,24 @@ class Workbench extends Disposable {
     const panels = { extensionUri, runs: workspaceRuns, log: output.channel };
     const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
     const compare = (this.compare = this._register(createCompare(panels)));
+    const argumentHistory = new ArgumentHistory(workspaceState);
+    const preview = (this.runDetailsPreview = new RunDetailsPreview(runDetails));
+    const walkthrough = this._register(new Walkthrough(runs, view));
 
     const commands: [CommandId, (...args: unknown[]) => unknown][] = [
       [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
       [Commands.runAsExperimentWithConfig, (uri, config) => runAsExperimentWithConfig(runs, uri, asString(config))],
+      [Commands.runAsExperimentWithArgs, (uri, line) => runAsExperimentWithArgs(runs, argumentHistory, uri, line)],
       [Commands.cancelRun, (run) => cancelRun(runs, run)],
       [Commands.rerun, (run) => rerunCommand(runs, run)],
+      [Commands.modifyAndRerun, (run, choice) => modifyAndRerun(runs, argumentHistory, run, choice)],
       [Commands.showSnapshotDiff, (run, file) => showSnapshotDiff(workspaceRuns, run, asString(file))],
       [Commands.restoreSnapshot, (run, confirmed) => restoreSnapshot(workspaceRuns, run, confirmed === true)],
       [Commands.showLogs, () => output.channel.show()],
-      [Commands.openRunDetails, (run) => runDetails.open(run)],
-      [Commands.compareRuns, (node, selection, ids) => compare.compareRuns(node, selection, ids)],
-      [Commands.compareWithBest, (node) => compare.compareWithBest(node)],
+      [Commands.openRunDetails, (run) => walkthrough.openedDetails(runDetails.open(run).then((p) => (p && preview.pin(p.runId), p)))],
+      [Commands.openSelectedRun, () => walkthrough.openedDetails(openSelectedRun(view, preview, workspaceRuns))],
+      [Commands.compareRuns, (node, selection, ids) => walkthrough.compared(compare.compareRuns(node, selection, ids))],
+      [Commands.compareWithBest, (node) => walkthrough.compared(compare.compareWithBest(node))],
       [Commands.openRunLogs, (node) => openRunLogs(workspaceRuns, node)],
       [Commands.openOutputs, (node) => openOutputs(workspaceRuns, node)],
       [Commands.renameRun, (node, name) => renameRun(workspaceRuns, node, asString(name))],
@@ -62,15 +73,18 @@ class Workbench extends Disposable {
       [Commands.starRun, (node, selection) => setStarred(workspaceRuns, node, selection, true)],
       [Commands.unstarRun, (node, selection) => setStarred(workspaceRuns, node, selection, false)],
       [Commands.deleteRun, (node, selection, confirmed) => deleteRunsCommand(workspaceRuns, node, selection, confirmed === true)],
-      [Commands.cleanUp, (criteria, confirmed) => cleanUpCommand(workspaceRuns, asObject(criteria), confirmed === true)],
-      [Commands.filterRuns, (filter) => filterRunsCommand(view, asObject(filter))],
+      [Commands.cleanUp, (criteria, confirmed) => cleanUpCommand(workspaceRuns, parseCleanupCriteria(criteria), confirmed === true)],
+      [Commands.filterRuns, (filter) => filterRunsCommand(view, parseRunFilter(filter))],
       [Commands.clearRunFilter, () => view.setFilter({})],
       [Commands.showStarredOnly, () => view.setFilter({ ...view.provider.filter, starredOnly: true })],
       [Commands.showAllRuns, () => view.setFilter({ ...view.provider.filter, starredOnly: undefined })],
       [Commands.groupByConfig, () => view.setGroupBy('config')],
       [Commands.groupByScript, () => view.setGroupBy('script')],
       [Commands.refreshRuns, () => view.refreshNow()],
-      [Commands.loadMoreRuns, (node) => view.provider.loadMore(node as never)],
+      [Commands.loadMoreRuns, (node) => {
+        const more = (node as RunsNode | undefined) ?? view.selectedMore();
+        if (more) view.provider.loadMore(more);
+      }],
       [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
       [Commands.pickRunConfigScript, (uri, range, script) => pickRunConfigScript(uri, range, asString(script))],
     ];
@@ -91,6 +105,8 @@ export interface WorkbenchApi {
   workspaceRuns: WorkspaceRuns;
   /** The open run details panels (one per run) and the compare panel. */
   runDetails: RunDetailsPanels;
+  /** Run details opened by clicks in the Runs view: the preview panel and pinning. */
+  runDetailsPreview: RunDetailsPreview;
   compare: ComparePanels;
   /** The run configuration language client, started on the first run configuration document. */
   runConfigLanguage: RunConfigLanguageClient;
@@ -99,11 +115,11 @@ export interface WorkbenchApi {
 }
 
 export function activate(context: vscode.ExtensionContext): WorkbenchApi {
-  const workbench = new Workbench(context.extensionPath, context.extensionUri);
+  const workbench = new Workbench(context.extensionPath, context.extensionUri, context.workspaceState);
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, reconciled };
 }
 
 export function deactivate(): void {

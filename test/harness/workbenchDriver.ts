@@ -49,9 +49,14 @@ export class WorkbenchDriver {
   }
 
   async openQuickInput(key: string, expectPrefix: string): Promise<void> {
+    let attempts = 0;
     await this.until(async () => {
       if (!(await this.quickInput().isVisible())) {
-        await this.page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 200 } }).catch(() => undefined);
+        // The editor area first; when a webview fills it (run details), keys go to its frame: use the side bar's title.
+        const [target, position] = attempts++ % 2 === 0
+          ? [this.page.locator('.monaco-workbench .part.editor'), { x: 300, y: 200 }]
+          : [this.page.locator('.part.sidebar .composite.title').first(), { x: 40, y: 10 }];
+        await target.click({ position, timeout: 2000 }).catch(() => undefined);
         await this.page.keyboard.press(key);
         await this.quickInput().waitFor({ state: 'visible', timeout: 3000 });
       }
@@ -65,7 +70,7 @@ export class WorkbenchDriver {
       const rows = this.quickInput().locator('.monaco-list-row');
       for (let i = 0; i < (await rows.count()); i++) {
         const row = rows.nth(i);
-        const name = (await row.locator('.label-name').first().innerText()).replace(/\s+/g, ' ').trim();
+        const name = (await row.locator('.label-name').first().innerText({ timeout: 1000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
         if (name === label) return row;
       }
       return undefined;
@@ -94,9 +99,10 @@ export class WorkbenchDriver {
 
   /**
    * Runs `command` (its palette label) from the command palette (F1). With `keyboard`, the row is chosen
-   * with the arrow keys and Enter, as a keyboard user would; otherwise it is clicked.
+   * with the arrow keys and Enter, as a keyboard user would; otherwise it is clicked. `opensQuickInput`: the
+   * command asks something at once (its quick input follows the palette's).
    */
-  async runFromPalette(command: string, { keyboard = false } = {}): Promise<void> {
+  async runFromPalette(command: string, { keyboard = false, opensQuickInput = false } = {}): Promise<void> {
     await this.step('the command palette (F1)', () => this.openQuickInput('F1', '>'));
     await this.step(`"${command}" in the palette`, async () => {
       await this.quickInputBox().fill(`>${command}`);
@@ -112,7 +118,12 @@ export class WorkbenchDriver {
       } else {
         await row.click();
       }
-      await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+      // A command that asks something at once replaces the palette with its own quick input.
+      if (opensQuickInput) {
+        await this.until(async () => !(await this.quickInputBox().inputValue()).startsWith('>'), 10_000, async () => `value ${await this.quickInputBox().inputValue()}`);
+      } else {
+        await this.quickInput().waitFor({ state: 'hidden', timeout: 10_000 });
+      }
     });
   }
 
@@ -142,14 +153,49 @@ export class WorkbenchDriver {
     await this.step('the run to complete (codicon-pass on its row)', () =>
       this.until(async () => (await runRow.locator('.codicon-pass').count()) > 0, 90_000,
         async () => `${await rowTexts()} icons ${JSON.stringify(await runRow.locator('.codicon').evaluateAll((els) => els.map((e) => e.className)))}`));
-    // The tree refreshes once more as the run's last writes land (finish, metrics). A click on a row that is
-    // being re-rendered is lost (the item's command handle is replaced under it: the Runs-view bug filed in
-    // issue 10), so click only once the tree has been quiet for a moment, as a person would.
-    await this.step('the Runs tree to settle after the run ended', () => page.waitForTimeout(1500));
     const label = (await runRow.innerText()).split('\n')[0].trim();
     const shortId = /#([0-9a-z]{4})/i.exec(label)?.[1];
     if (!shortId) throw new Error(`run row label ${JSON.stringify(label)} has no #xxxx short id`);
     return { runRow, shortId };
+  }
+
+  /** Opens the ML Workbench side bar (its activity bar icon) and waits for the Runs view. */
+  async openRunsView(): Promise<void> {
+    const page = this.page;
+    await this.step('the ML Workbench activity bar icon', async () => {
+      const icon = page.locator('.part.activitybar [aria-label*="ML Workbench"]').first();
+      await icon.waitFor({ timeout: 30_000 });
+      const title = await page.locator('.part.sidebar .title-label h2').first().innerText().catch(() => '');
+      if (!/ML Workbench/i.test(title)) await icon.click();
+    });
+    await this.step('the Runs view', () => page.locator('.part.sidebar .title-label h2', { hasText: /ML Workbench/i }).first().waitFor({ timeout: 30_000 }));
+  }
+
+  /** The Runs tree row whose text contains `text` (a run's name or #short id). */
+  runRow(text: string): Locator {
+    return this.runsTreeRows().filter({ hasText: text }).first();
+  }
+
+  /** The titles of the open editor tabs, in order. */
+  async tabTitles(): Promise<string[]> {
+    return (await this.page.locator('.tabs-container [role="tab"]').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  }
+
+  /** The active editor tab's title. */
+  async activeTab(): Promise<string> {
+    return ((await this.page.locator('.tabs-container [role="tab"].active').first().innerText().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** The text of every notification toast and of the notification center. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notification-toast, .notifications-center .notification-list-item').allInnerTexts();
+  }
+
+  /** The labels of the open context menu's items (waits for the menu). */
+  async contextMenuItems(): Promise<string[]> {
+    const menu = this.page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
+    await menu.waitFor({ timeout: 10_000 });
+    return (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
   }
 
   /** Clicks the run row and waits for its details panel (tab "Run xxxx", webview body matching `bodyText`). */

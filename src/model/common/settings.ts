@@ -12,7 +12,12 @@ export const SETTING_DEFAULTS = {
   primaryMetric: '',
   metricGoals: {} as Record<string, unknown>,
   'codeLens.enabled': true,
+  revealOutput: 'onFailure',
 } as const;
+
+/** When a run's output channel is brought into view: at every start, when a run fails, or never by itself. */
+export type RevealOutput = 'always' | 'onFailure' | 'never';
+const REVEAL_OUTPUT: readonly RevealOutput[] = ['always', 'onFailure', 'never'];
 
 export type SettingName = keyof typeof SETTING_DEFAULTS;
 
@@ -24,6 +29,7 @@ export interface WorkbenchSettings {
   primaryMetric: string;
   metricGoals: Record<string, unknown>;
   codeLensEnabled: boolean;
+  revealOutput: RevealOutput;
 }
 
 /** A raw value by short name (`baseImage`), undefined when unset. */
@@ -49,5 +55,6 @@ export function resolveSettings(lookup: SettingLookup): WorkbenchSettings {
     primaryMetric: text(lookup('primaryMetric'), SETTING_DEFAULTS.primaryMetric),
     metricGoals: goals && typeof goals === 'object' && !Array.isArray(goals) ? (goals as Record<string, unknown>) : {},
     codeLensEnabled: lookup('codeLens.enabled') !== false,
+    revealOutput: REVEAL_OUTPUT.find((v) => v === lookup('revealOutput')) ?? SETTING_DEFAULTS.revealOutput,
   };
 }

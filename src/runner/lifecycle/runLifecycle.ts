@@ -130,8 +130,11 @@ export class RunLifecycle {
     });
   }
 
-  /** Runs a past run again: same snapshot, same image id, same arguments and options; linked to its parent. */
-  async rerun(parentId: string, listener: RunListener = {}): Promise<RunHandle> {
+  /**
+   * Runs a past run again: same snapshot, same image id, same arguments and options; linked to its parent.
+   * `args` replaces the arguments ("Modify and Rerun…" from the same snapshot).
+   */
+  async rerun(parentId: string, listener: RunListener = {}, args?: string[]): Promise<RunHandle> {
     const parent = await this.store.get(parentId);
     if (!parent) throw new UserFacingError(`Run ${parentId} does not exist.`);
     const parentPaths = this.store.paths(parentId);
@@ -143,7 +146,7 @@ export class RunLifecycle {
       schemaVersion: RUN_SCHEMA_VERSION,
       id: newRunId(),
       script: parent.script,
-      args: parent.args,
+      args: args ?? parent.args,
       status: 'Queued',
       createdAt: new Date().toISOString(),
       git: parent.git,

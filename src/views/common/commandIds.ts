@@ -6,12 +6,15 @@
 export const Commands = {
   runAsExperiment: 'mlw.runAsExperiment',
   runAsExperimentWithConfig: 'mlw.runAsExperimentWithConfig',
+  runAsExperimentWithArgs: 'mlw.runAsExperimentWithArgs',
   cancelRun: 'mlw.cancelRun',
   rerun: 'mlw.rerun',
+  modifyAndRerun: 'mlw.modifyAndRerun',
   showSnapshotDiff: 'mlw.showSnapshotDiff',
   restoreSnapshot: 'mlw.restoreSnapshot',
   showLogs: 'mlw.showLogs',
   openRunDetails: 'mlw.openRunDetails',
+  openSelectedRun: 'mlw.runs.openSelected',
   openRunLogs: 'mlw.openRunLogs',
   openOutputs: 'mlw.openOutputs',
   renameRun: 'mlw.renameRun',
@@ -41,6 +44,10 @@ export const ContextKeys = {
   runsGroupBy: 'mlw.runs.groupBy',
   runsFiltered: 'mlw.runs.filtered',
   runsStarredOnly: 'mlw.runs.starredOnly',
+  /** Walkthrough steps tick on these (onContext): set once the step was done, however it was done. */
+  walkthroughRan: 'mlw.walkthrough.ranExperiment',
+  walkthroughOpenedDetails: 'mlw.walkthrough.openedDetails',
+  walkthroughCompared: 'mlw.walkthrough.compared',
 } as const;
 
 export const ViewIds = {

@@ -46,6 +46,10 @@ export class FolderRuns extends Disposable {
   private pendingAnything = false;
   private timer: NodeJS.Timeout | undefined;
   private watchers = 0;
+  /** The run ids the last listing returned (to tell deletions by other processes). */
+  private listed: Set<string> | undefined;
+  private checking: Promise<void> | undefined;
+  private recheck = false;
   private external: DisposableLike | undefined;
 
   constructor(
@@ -67,8 +71,38 @@ export class FolderRuns extends Disposable {
   }
 
   /** Summaries of every run, newest first, from the run index (never every run.json). */
-  list(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
-    return this.store.listSummaries(onError);
+  async list(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
+    const runs = await this.store.listSummaries(onError);
+    this.listed = new Set(runs.map((r) => r.id));
+    return runs;
+  }
+
+  /** One check at a time; a request during one runs another after it (the check under way may predate it). */
+  private requestDeleteCheck(): void {
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
+    this.checking = this.checkDeleted().finally(() => {
+      this.checking = undefined;
+      if (this.recheck) {
+        this.recheck = false;
+        this.requestDeleteCheck();
+      }
+    });
+  }
+
+  /**
+   * Another process journaled to the run index (every run write and delete does): runs listed before and gone
+   * now were deleted. File watchers may drop the events of a folder removed as a whole; the index line is one
+   * append to a file that stays.
+   */
+  private async checkDeleted(): Promise<void> {
+    const before = this.listed;
+    if (!before) return;
+    const now = new Set((await this.store.listSummaries().catch(() => [])).map((r) => r.id));
+    this.listed = now;
+    for (const id of before) if (!now.has(id)) this.noteDeleted(id);
   }
 
   get(id: string): Promise<RunRecord | undefined> {
@@ -134,8 +168,19 @@ export class FolderRuns extends Disposable {
       else if (file === 'run.json' || file.startsWith('tracking/')) this.note(id);
       else this.noteFiles(id);
     };
+    // A run folder removed as a whole (`mlw runs delete`, another window's Clean Up) is reported as the folder
+    // alone: file watchers drop the deletes of what was inside it, so the patterns above never hear of it.
+    const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/runs/*'), true, true, false);
+    const index = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/index.jsonl'));
     const parts: DisposableLike[] = [
       ...watchers.flatMap((w) => [w, w.onDidChange((u) => fromUri(u, false)), w.onDidCreate((u) => fromUri(u, false)), w.onDidDelete((u) => fromUri(u, true))]),
+      index,
+      ...[index.onDidChange, index.onDidCreate, index.onDidDelete].map((on) => on(() => this.requestDeleteCheck())),
+      folders,
+      folders.onDidDelete((u) => {
+        const id = path.basename(u.fsPath);
+        if (path.dirname(u.fsPath) === runsDir && !id.startsWith('.')) this.noteDeleted(id);
+      }),
       this.hostEvents(this),
     ];
     return toDisposable(() => parts.forEach((p) => p.dispose()));

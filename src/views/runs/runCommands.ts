@@ -7,6 +7,8 @@ import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
+import type { RunDetailsPanel } from '../details/runDetailsPanel';
+import type { RunDetailsPreview } from './runDetailsPreview';
 import { showError } from '../common/userErrors';
 import { untrustedWorkspaceError } from '../common/workspaceTrust';
 import { RunFilter } from './runFilter';
@@ -33,6 +35,24 @@ export async function resolveRuns(runs: WorkspaceRuns, node: unknown, selection:
   if (single) return [single];
   const picked = await pickRun(runs, node, title);
   return picked ? [{ owner: picked.runs, id: picked.run.id }] : [];
+}
+
+/**
+ * A click on a run row: its details as the preview panel (double click pins). A row of a run deleted meanwhile
+ * (by another window, the CLI) says so and leaves the tree.
+ */
+export async function openSelectedRun(view: RunsView, preview: RunDetailsPreview, runs: WorkspaceRuns): Promise<RunDetailsPanel | undefined> {
+  const node = view.selectedRun();
+  if (!node) return undefined;
+  const owner = runs.of(node.folder);
+  // A damaged record still opens: its panel says what is wrong with it.
+  const gone = (await owner.get(node.id).then((r) => !r, () => false));
+  if (gone) {
+    owner.noteDeleted(node.id);
+    void vscode.window.showInformationMessage(`Run ${node.id} was deleted, so it has no details to show; the Runs view drops it.`);
+    return undefined;
+  }
+  return preview.click(owner, node.id);
 }
 
 export async function renameRun(runs: WorkspaceRuns, node?: unknown, newName?: string): Promise<string | undefined> {
@@ -86,6 +106,21 @@ export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, sel
   }
   void vscode.window.showInformationMessage(describeDeletion(total));
   return total;
+}
+
+/**
+ * Clean-up criteria passed to "Clean Up Runs…" (tests, automation), or undefined for anything else: the view
+ * title's button passes the focused row, which must lead to the questions, not to an empty clean-up.
+ */
+export function parseCleanupCriteria(v: unknown): CleanupCriteria | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const known = new Set(['olderThanDays', 'statuses', 'keepStarred']);
+  if (!Object.keys(o).length || Object.keys(o).some((k) => !known.has(k))) return undefined;
+  if (o.olderThanDays !== undefined && (typeof o.olderThanDays !== 'number' || !(o.olderThanDays >= 0))) return undefined;
+  if (o.statuses !== undefined && (!Array.isArray(o.statuses) || o.statuses.some((s) => !(TERMINAL_STATUSES as readonly string[]).includes(s)))) return undefined;
+  if (o.keepStarred !== undefined && typeof o.keepStarred !== 'boolean') return undefined;
+  return o as CleanupCriteria;
 }
 
 /**

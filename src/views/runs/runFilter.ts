@@ -9,6 +9,36 @@ export interface RunFilter {
   starredOnly?: boolean;
 }
 
+const STATUSES: readonly RunStatus[] = ['Queued', 'Running', 'Completed', 'Failed', 'Canceled', 'Lost'];
+const FILTER_KEYS = new Set(['statuses', 'tag', 'text', 'starredOnly']);
+
+/**
+ * A filter passed to "Filter Runs…" (tests, keybindings, other extensions), or undefined for anything else. The
+ * view title's Filter button passes the tree's focused row: that is not a filter, and taking it for one applied
+ * an empty filter instead of asking (issue 10).
+ */
+export function parseRunFilter(v: unknown): RunFilter | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (!keys.length || keys.some((k) => !FILTER_KEYS.has(k))) return undefined;
+  const f: RunFilter = {};
+  if (o.statuses !== undefined) {
+    if (!Array.isArray(o.statuses) || o.statuses.some((s) => !STATUSES.includes(s as RunStatus))) return undefined;
+    f.statuses = o.statuses as RunStatus[];
+  }
+  for (const k of ['tag', 'text'] as const) {
+    if (o[k] === undefined) continue;
+    if (typeof o[k] !== 'string') return undefined;
+    f[k] = o[k] as string;
+  }
+  if (o.starredOnly !== undefined) {
+    if (typeof o.starredOnly !== 'boolean') return undefined;
+    f.starredOnly = o.starredOnly;
+  }
+  return f;
+}
+
 export function isFilterActive(f: RunFilter): boolean {
   return !!(f.statuses?.length || f.tag || f.text || f.starredOnly);
 }

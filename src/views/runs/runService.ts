@@ -51,6 +51,12 @@ export class RunService implements vscode.Disposable {
     return runner;
   }
 
+  /** mlw.revealOutput of the run's folder is always or onFailure (the default). */
+  private revealsOnFailure(run: RunRecord): boolean {
+    const folder = [...this.active.values()].find((a) => a.handle.id === run.id)?.folder ?? vscode.workspace.workspaceFolders?.[0];
+    return readSettings(folder?.uri).revealOutput !== 'never';
+  }
+
   get activeRuns(): ActiveRun[] {
     return [...this.active.values()];
   }
@@ -59,6 +65,7 @@ export class RunService implements vscode.Disposable {
     const listener = this.output.listener((run) => {
       onStatus?.(run);
       this.statusChanged.fire(run);
+      if ((run.status === 'Failed' || run.status === 'Lost') && this.revealsOnFailure(run)) this.output.channel.show(true);
       if (isTerminal(run.status)) this.active.delete(run.id);
       this.refreshStatusBar();
     });
@@ -99,8 +106,9 @@ export class RunService implements vscode.Disposable {
     return this.adopt(handle, vscode.workspace.asRelativePath(script), folder);
   }
 
-  async rerun(folder: vscode.WorkspaceFolder, runId: string, onStatus?: (run: RunRecord) => void): Promise<RunHandle> {
-    const handle = await this.runnerFor(folder).rerun(runId, this.track(onStatus));
+  /** Reruns from the run's snapshot; `args` replaces its arguments (Modify and Rerun). */
+  async rerun(folder: vscode.WorkspaceFolder, runId: string, onStatus?: (run: RunRecord) => void, args?: string[]): Promise<RunHandle> {
+    const handle = await this.runnerFor(folder).rerun(runId, this.track(onStatus), args);
     const run = await this.runnerFor(folder).store.get(handle.id);
     return this.adopt(handle, run?.script ?? runId, folder);
   }

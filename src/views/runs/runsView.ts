@@ -19,6 +19,7 @@ export class RunsView extends Disposable {
   private stale = false;
   private tick: NodeJS.Timeout | undefined;
   private watching: DisposableLike | undefined;
+  private lastSelection: readonly RunsNode[] = [];
   private readonly refreshed = this._register(new vscode.EventEmitter<void>());
   /** Fires after each refresh the view really did (tests wait on it). */
   readonly onDidRefresh = this.refreshed.event;
@@ -27,6 +28,7 @@ export class RunsView extends Disposable {
     super();
     this.provider = new RunsTreeProvider(runs, (folder, err) => output.warn(`Runs view (${folder}): ${err.message}`));
     this.view = this._register(vscode.window.createTreeView(ViewIds.runs, { treeDataProvider: this.provider, canSelectMany: true, showCollapseAll: true }));
+    this._register(this.view.onDidChangeSelection((e) => (this.lastSelection = e.selection)));
     // Logs and outputs growing (change.files) change nothing the tree shows.
     this._register(runs.onDidChange((c) => (c.anything || c.ids.size || c.deleted.size) && this.schedule()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mlw.primaryMetric') && this.schedule()));
@@ -49,30 +51,56 @@ export class RunsView extends Disposable {
     this.watching = this.view.visible ? this.runs.watchAll() : undefined;
   }
 
-  /** A refresh now when visible (the feed has debounced already), or a stale mark while hidden. */
+  /**
+   * An update now when visible (the feed has debounced already), or a stale mark while hidden. Updates tell the
+   * workbench only about the rows that changed; see RunsTreeProvider.
+   */
   schedule(): void {
     if (!this.view.visible) {
       this.stale = true;
       return;
     }
-    this.refreshNow();
+    this.stale = false;
+    clearTimeout(this.tick);
+    this.tick = undefined;
+    void this.provider.update().then(() => this.afterRefresh(), () => this.afterRefresh());
   }
 
+  /** Everything again (the Refresh button, a new grouping or filter). */
   refreshNow(): void {
     this.stale = false;
     this.provider.refresh();
     // The provider loads lazily; once the root is read again, decide about ticking.
-    void this.provider.getChildren().then(() => {
-      this.refreshed.fire();
-      this.scheduleTick();
-    });
+    void this.provider.getChildren().then(() => this.afterRefresh());
+  }
+
+  private afterRefresh(): void {
+    this.refreshed.fire();
+    this.scheduleTick();
   }
 
   private scheduleTick(): void {
     clearTimeout(this.tick);
     this.tick = undefined;
     const running = this.provider.loadedRuns().some((r) => r.status === 'Running');
-    if (running && this.view.visible) this.tick = setTimeout(() => this.refreshNow(), TICK_MS);
+    if (running && this.view.visible) this.tick = setTimeout(() => this.schedule(), TICK_MS);
+  }
+
+  /**
+   * The run row a click opened: rows run their command without arguments, and the workbench sends the
+   * selection before the command, so the selection is the clicked row. The last selection event covers the
+   * moment the view's own elements are being re-read.
+   */
+  selectedRun(): Extract<RunsNode, { kind: 'run' }> | undefined {
+    const pick = (nodes: readonly RunsNode[]) => {
+      const runs = nodes.filter((n): n is Extract<RunsNode, { kind: 'run' }> => n.kind === 'run');
+      return nodes.length === 1 && runs.length === 1 ? runs[0] : undefined;
+    };
+    return pick(this.view.selection) ?? pick(this.lastSelection);
+  }
+
+  selectedMore(): RunsNode | undefined {
+    return [...this.view.selection, ...this.lastSelection].find((n) => n.kind === 'more');
   }
 
   setGroupBy(groupBy: GroupBy): void {
