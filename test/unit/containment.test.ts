@@ -60,28 +60,19 @@ describe('Container containment (real Docker)', function () {
   });
 
   describe('a script that tries to become root through a setuid copy of python in its image', () => {
-    const imageTag = `mlw-test/setuid-python:${process.pid}`;
-    before(async function () {
-      this.timeout(300_000);
-      // Built here with no network (the build needs none), then named by the run's "image": the same image a
-      // Dockerfile environment with these lines gives, without depending on the engine's bridge for RUN.
-      const context = createTestWorkspace('mlw-contain-image-');
-      write(context, 'Dockerfile', [
+    let imageTag: string | undefined;
+    after(async () => {
+      if (imageTag) await removeImages([imageTag]);
+    });
+
+    it('stays unprivileged: no root-owned, setuid or device file reaches the host, during the run or after', async () => {
+      // Its own workspace: a Dockerfile decides the environment of every script next to it.
+      const hostile = createTestWorkspace('mlw-contain-setuid-');
+      write(hostile, 'Dockerfile', [
         `FROM ${testBaseImage()}`,
         'USER root',
         'RUN cp "$(readlink -f "$(which python3)")" /usr/local/bin/supy && chmod u+s /usr/local/bin/supy',
       ].join('\n') + '\n');
-      const stream = await docker.buildImage({ context, src: ['Dockerfile'] }, { t: imageTag, networkmode: 'none', rm: true, forcerm: true });
-      const output = await new Promise<Array<{ error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (err, res) => (err ? reject(err) : resolve(res))));
-      const failed = output.find((o) => o.error);
-      if (failed) throw new Error(failed.error);
-    });
-    after(async () => {
-      await removeImages([imageTag]);
-    });
-
-    it('stays unprivileged: no root-owned, setuid or device file reaches the host, during the run or after', async () => {
-      const hostile = createTestWorkspace('mlw-contain-setuid-');
       write(hostile, 'escalate.py', [
         'import os, shutil, stat, subprocess, sys, time',
         'out = os.environ["MLW_OUTPUTS"]',
@@ -116,7 +107,7 @@ describe('Container containment (real Docker)', function () {
         'print("released")',
       ].join('\n') + '\n');
       const hostileRunner = new ExperimentRunner(docker, new RunStore(hostile));
-      const handle = await hostileRunner.submit({ ...request('escalate.py', { image: imageTag }), workspaceRoot: hostile, script: path.join(hostile, 'escalate.py') });
+      const handle = await hostileRunner.submit({ ...request('escalate.py'), workspaceRoot: hostile, script: path.join(hostile, 'escalate.py') });
       const paths = hostileRunner.store.paths(handle.id);
       await until('the script to write its files', () => (fs.existsSync(paths.logs) && /^ready$/m.test(fs.readFileSync(paths.logs, 'utf8')) ? true : undefined), 120_000);
 
@@ -128,7 +119,8 @@ describe('Container containment (real Docker)', function () {
       fs.writeFileSync(path.join(paths.outputs, 'release'), '');
 
       const run = await handle.done;
-      assert.equal(run.environment?.kind, 'image');
+      imageTag = run.environment?.imageTag;
+      assert.equal(run.environment?.kind, 'dockerfile');
       assert.equal(run.status, 'Completed', run.reason);
       const logs = fs.readFileSync(paths.logs, 'utf8');
       assert.match(logs, /^0000000000000000 effective capabilities$/m);

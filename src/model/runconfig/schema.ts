@@ -356,10 +356,11 @@ const timeout = key<number>({
 const network = key<'none' | 'bridge'>({
   name: 'network',
   type: '"bridge" or "none"',
-  summary: 'Network access of the script: "bridge" (the default) or "none" (no network).',
+  summary:
+    'Network access of the script: "bridge" (the default: the network, and services on this machine listening on all addresses) or "none" (no network).',
   details:
-    'With "bridge" the script reaches what the Docker host reaches, including services on the host itself that listen on ' +
-    'all addresses (0.0.0.0), through the bridge gateway. "none" leaves it only a loopback interface of its own.',
+    'With "bridge" the script reaches what the Docker host reaches, and through the bridge gateway also services on the ' +
+    'host itself that listen on all addresses (0.0.0.0), not only on 127.0.0.1. "none" leaves it only a loopback interface of its own.',
   example: 'none',
   default: 'bridge',
   enumValues: ['bridge', 'none'],
