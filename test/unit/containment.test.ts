@@ -157,6 +157,35 @@ describe('Container containment (real Docker)', function () {
     }
   });
 
+  it('not as root, runs as the invoking account, whose files they stay, set-id bits stripped', function () {
+    // Root here only to become another account for the test, the way a user without privileges runs mlw.
+    const socket = '/var/run/docker.sock';
+    const account = 4242;
+    if (process.getuid?.() !== 0 || !fs.existsSync(socket) || passwdIds().has(account)) this.skip();
+    const mine = createTestWorkspace('mlw-contain-user-');
+    write(mine, 'mine.py', [
+      'import os, shutil, sys',
+      'print("uid", os.getuid(), "gid", os.getgid())',
+      'dest = os.path.join(os.environ["MLW_OUTPUTS"], "own.bin")',
+      'shutil.copy(sys.executable, dest); os.chmod(dest, 0o6755)',
+      'print("mode", oct(os.stat(dest).st_mode & 0o7777))',
+    ].join('\n') + '\n');
+    spawnSync('chown', ['-R', `${account}:${account}`, mine]);
+    const r = spawnSync('setpriv', ['--reuid', String(account), '--regid', String(account), `--groups=${fs.statSync(socket).gid}`, path.join(REPO_ROOT, 'bin', 'mlw'), 'run', 'mine.py'], {
+      cwd: mine,
+      encoding: 'utf8',
+      env: { ...process.env, HOME: mine, MLW_BASE_IMAGE: '' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^uid ${account} gid ${account}$`, 'm'));
+    assert.match(r.stdout, /^mode 0o6755$/m);
+    const runsDir = path.join(mine, '.mlw', 'runs');
+    const [runDir] = fs.readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(runsDir, d.name));
+    const own = fs.statSync(path.join(runDir, 'outputs', 'own.bin'));
+    assert.deepEqual([own.uid, own.gid, (own.mode & 0o7777).toString(8)], [account, account, '755']);
+    assert.equal(fs.statSync(runDir).mode & 0o777, fs.statSync(runsDir).mode & 0o777);
+  });
+
   it('picks the unowned id past accounts, groups and subordinate-id ranges', () => {
     const empty = { passwd: '', group: '', subuid: '', subgid: '' };
     assert.equal(unownedId(empty), UNOWNED_ID_START);
