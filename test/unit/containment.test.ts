@@ -157,6 +157,17 @@ describe('Container containment (real Docker)', function () {
     }
   });
 
+  it('gives the folders back when the engine refuses to create or start the run', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    // More CPUs than any engine here has: Docker refuses the container.
+    const run = await (await runner.submit(request('scripts/hello.py', { resources: { cpus: 4096 } }))).done;
+    assert.equal(run.status, 'Failed');
+    assert.match(run.reason ?? '', /CPU/);
+    const paths = runner.store.paths(run.id);
+    for (const folder of [paths.outputs, paths.tracking]) assert.equal(fs.statSync(folder).uid, 0, `${folder} is root's again`);
+    assert.equal(fs.statSync(paths.dir).mode & 0o777, fs.statSync(path.dirname(paths.dir)).mode & 0o777, 'the run folder is no longer private');
+  });
+
   it('not as root, runs as the invoking account, whose files they stay, set-id bits stripped', function () {
     // Root here only to become another account for the test, the way a user without privileges runs mlw.
     const socket = '/var/run/docker.sock';

@@ -29,14 +29,29 @@ class ContainedExecution extends LocalDockerExecution {
     await reclaimFolder(destDir, undefined);
   }
 
+  /** A run that could not start gives its folders back at once: nothing may collect them later. */
+  override async start(): Promise<void> {
+    await super.start().catch(async (err: Error) => {
+      await this.giveBack();
+      throw err;
+    });
+  }
+
   /** Also a run canceled before it started gives its folders back. */
   override async remove(): Promise<void> {
     await super.remove();
-    if (this.created) {
-      await reclaimFolder(this.created.outputs, runFolderOf(this.created.outputs, this.created.tracking));
-      await reclaimFolder(this.created.tracking, undefined);
-    }
+    await this.giveBack();
   }
+
+  private async giveBack(): Promise<void> {
+    if (!this.created) return;
+    await giveFoldersBack(this.created.outputs, this.created.tracking);
+  }
+}
+
+async function giveFoldersBack(outputs: string, tracking: string): Promise<void> {
+  await reclaimFolder(outputs, runFolderOf(outputs, tracking));
+  await reclaimFolder(tracking, undefined);
 }
 
 export interface LocalDockerOptions {
@@ -128,7 +143,7 @@ export class LocalDockerTarget implements ComputeTarget {
     const pythonPath = options.env?.PYTHONPATH ? `${CONTAINER_HELPER}:${options.env.PYTHONPATH}` : CONTAINER_HELPER;
     const { cpus, gpus } = options.resources ?? {};
     const { memoryBytes, pids } = spec.limits;
-    const container = await this.docker.createContainer({
+    const container = await this.createContainer(() => giveFoldersBack(outputsDir, trackingDir), {
       Image: spec.imageId,
       Cmd: ['python', '-u', path.posix.basename(run.script), ...run.args],
       WorkingDir: scriptDir ? `${CONTAINER_WORKSPACE}/${scriptDir}` : CONTAINER_WORKSPACE,
@@ -170,6 +185,16 @@ export class LocalDockerTarget implements ComputeTarget {
       },
     });
     return new ContainedExecution(this.docker, container, { outputs: outputsDir, tracking: trackingDir });
+  }
+
+  /** A container the engine refused to create leaves no folder handed to its run. */
+  private async createContainer(giveBack: () => Promise<void>, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(options);
+    } catch (err) {
+      await giveBack();
+      throw err;
+    }
   }
 
   async findByRunId(runId: string): Promise<FoundExecution[]> {
