@@ -84,18 +84,22 @@ export async function apparentSize(dir: string, stopAbove = Infinity): Promise<n
   const pending = [dir];
   while (pending.length && total <= stopAbove) {
     const current = pending.pop()!;
-    const entries = await readDir(current);
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      const stat = await fs.promises.lstat(full).catch(() => undefined);
-      if (!stat) continue;
-      total += stat.size;
-      if (stat.isDirectory()) pending.push(full);
-      if (total > stopAbove) break;
+    const names = (await readDir(current)).map((entry) => path.join(current, entry.name));
+    // A batch of lstats at a time: one after another, a folder of 100,000 files takes seconds to measure.
+    for (let i = 0; i < names.length && total <= stopAbove; i += STAT_BATCH) {
+      const batch = names.slice(i, i + STAT_BATCH);
+      const stats = await Promise.all(batch.map((full) => fs.promises.lstat(full).catch(() => undefined)));
+      stats.forEach((stat, j) => {
+        if (!stat) return;
+        total += stat.size;
+        if (stat.isDirectory()) pending.push(batch[j]);
+      });
     }
   }
   return total;
 }
+
+const STAT_BATCH = 64;
 
 /**
  * A run may take read permission off its own folders (it owns them) to hide their size; the host, which owns
