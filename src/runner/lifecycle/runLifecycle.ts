@@ -56,6 +56,11 @@ function newRunState(execution?: Execution): RunState {
   return { canceled: false, timedOut: false, execution, canceledSignal, signalCancel };
 }
 
+/** A run past a cap gets no grace period to write more. */
+async function stopNow(execution: Execution): Promise<void> {
+  await (execution.kill ? execution.kill() : execution.cancel()).catch(() => undefined);
+}
+
 function scriptDirOf(scriptRel: string): string {
   return path.posix.dirname(scriptRel) === '.' ? '' : path.posix.dirname(scriptRel);
 }
@@ -349,7 +354,7 @@ export class RunLifecycle {
     }
     const paths = this.store.paths(id);
     // Caps on what the run writes: passing one stops it, and the reason names the cap (runLimits.ts).
-    const caps = run.limits && new CapWatch(paths, run.limits, run.options?.configName, () => void execution.cancel().catch(() => undefined));
+    const caps = run.limits && new CapWatch(paths, run.limits, run.options?.configName, () => void stopNow(execution));
     try {
       const logsEnded = this.streamLogs(id, execution, true, listener, caps);
       // Observed now, awaited below: a stream that fails early must not surface as an unhandled rejection.
@@ -386,7 +391,7 @@ export class RunLifecycle {
     const written = await fs.promises.stat(file).then((s) => s.size, () => 0);
     const limits = (await this.store.get(id))?.limits;
     // Without a follower (catch-up) a run past its log cap is stopped here; the one who finishes it says why.
-    const cap = limits && new LogCap(limits, written, () => (caps ? caps.logsExceeded() : void execution.cancel().catch(() => undefined)));
+    const cap = limits && new LogCap(limits, written, () => (caps ? caps.logsExceeded() : void stopNow(execution)));
     const out = fs.createWriteStream(file, { flags: 'a' });
     try {
       await execution.followLogs(written, (stream, chunk) => {

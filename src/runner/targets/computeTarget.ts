@@ -80,6 +80,8 @@ export interface Execution {
   wait(): Promise<ExitStatus>;
   /** Stops the run (a graceful stop, then a kill); stopping one that already ended or is gone is no error. */
   cancel(): Promise<void>;
+  /** Kills the run at once, with no grace to go on writing (a run past a size cap); cancel where absent. */
+  kill?(): Promise<void>;
   /** Copies what the run wrote to its outputs folder into `destDir` (a no-op where it wrote there directly). */
   collectOutputs(destDir: string): Promise<void>;
   /** Copies the run's tracking events (events.jsonl) into `destDir`; like collectOutputs. */
