@@ -168,12 +168,12 @@ export class LogCap {
 
 /**
  * Between two measurements; longer when measuring is slow, so a huge folder costs at most a fifth of a core.
- * Short, since a script writing at disk speed (300 MB/s here) is that much past its cap by the next one.
+ * Short, since a script writing into the page cache (1-2 GB/s here) is that much further past its cap by the next.
  */
-const POLL_MS = 500;
+const POLL_MS = 200;
 
 /**
- * Measures a running run's outputs and tracking folders twice a second and calls `onExceeded` once with the
+ * Measures a running run's outputs and tracking folders five times a second and calls `onExceeded` once with the
  * reason when one is past its cap. One measurement at a time, each bounded by the cap (apparentSize stops
  * there), the next one waiting at least four times as long as the last took.
  */
