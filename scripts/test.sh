@@ -26,6 +26,8 @@ echo; echo "== Browser tests (webview bundles in Chromium, strict CSP, no networ
 npx mocha --no-config --timeout 60000 'out/test/browser/**/*.test.js' || status=1
 echo; echo "== VS Code tests (mocha inside VS Code 1.100.3 via code-server) =="
 node out/test/harness/codeServerTests.js || status=1
+echo; echo "== VS Code tests in Restricted Mode (the folder opened untrusted) =="
+MLW_TEST_UNTRUSTED=1 MLW_TEST_GREP='Restricted Mode' node out/test/harness/codeServerTests.js || status=1
 echo; echo "== End-to-end UI test (clicks in the real workbench, code-server + Chromium) =="
 npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js || status=1
 echo; echo "== Packaged extension (npm run package, the .vsix installed into code-server, a run through it) =="

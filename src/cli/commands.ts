@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { UserFacingError } from '../model/common/errors';
 import { WorkbenchSettings, resolveSettings } from '../model/common/settings';
 import { formatDuration } from '../model/common/format';
+import { showControls } from '../model/common/terminalText';
 import { RunRecord, durationMs, isTerminal } from '../model/runs/run';
 import { loadRunConfig } from '../model/runconfig/runConfig';
 import type { RunSummary } from '../model/runs/runIndex';
@@ -33,7 +34,9 @@ export function makeRunner(ctx: CliContext): ExperimentRunner {
   return new ExperimentRunner(docker, new RunStore(ctx.workspace));
 }
 
-function formatTable(rows: string[][]): string {
+/** Columns padded to their widest cell; cells are run-provided text, so controls in them are shown as escapes. */
+function formatTable(table: string[][]): string {
+  const rows = table.map((r) => r.map(showControls));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
 }
@@ -61,7 +64,12 @@ export function describeRun(run: RunRecord): string {
   if (run.params) lines.push(`Params    ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
   if (run.metrics) lines.push(`Metrics   ${Object.entries(run.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (run.tags) lines.push(`Tags      ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  return lines.join('\n');
+  // What the run did not keep, so nothing disappears unexplained.
+  for (const d of run.snapshot?.dropped ?? []) lines.push(`Left out  ${d.path} (${d.reason})`);
+  for (const d of run.droppedOutputs ?? []) lines.push(`Removed   outputs/${d.path} (${d.reason})`);
+  if (run.trackingUnreadable) lines.push(`Tracking  ${run.trackingUnreadable}`);
+  // Names, values, paths and reasons come from the run: each line shows any control character as an escape.
+  return lines.map(showControls).join('\n');
 }
 
 /** Build output is long; outside --verbose the CLI shows one progress line per build step. */
@@ -69,7 +77,7 @@ function buildProgress(ctx: CliContext): (id: string, text: string) => void {
   const verbose = ctx.flags.has('--verbose');
   return (_id, text) => {
     if (verbose) ctx.err.write(text);
-    else for (const line of text.split('\n')) if (/^(Step \d+\/\d+|Building environment image|Environment image|ERROR)/.test(line)) ctx.err.write(`mlw: ${line.trim()}\n`);
+    else for (const line of text.split('\n')) if (/^(Step \d+\/\d+|Building environment image|Environment image|ERROR)/.test(line)) ctx.err.write(`mlw: ${showControls(line.trim())}\n`);
   };
 }
 
@@ -77,7 +85,7 @@ function streamingListener(ctx: CliContext): RunListener {
   return {
     onBuildOutput: buildProgress(ctx),
     onOutput: (_id, stream, chunk) => (stream === 'stderr' ? ctx.err : ctx.out).write(chunk),
-    onStatus: (run) => ctx.err.write(`mlw: run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}\n`),
+    onStatus: (run) => ctx.err.write(`mlw: ${showControls(`run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}`)}\n`),
   };
 }
 
@@ -150,7 +158,7 @@ export async function cmdList(ctx: CliContext): Promise<number> {
     await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
     runs = await list();
   }
-  for (const [id, message] of skipped) ctx.err.write(`mlw: skipping run ${id}: ${message}\n`);
+  for (const [id, message] of skipped) ctx.err.write(`mlw: ${showControls(`skipping run ${id}: ${message}`)}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
   } else if (!runs.length) {
@@ -230,6 +238,7 @@ export async function cmdMetrics(ctx: CliContext, idArg: string | undefined): Pr
   const store = new RunStore(ctx.workspace);
   const run = await getRun(store, idArg, 'metrics');
   const data = await readTracking(path.join(store.paths(run.id).tracking, TRACKING_FILE));
+  if (data.unreadable) ctx.err.write(`mlw: ${data.unreadable}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify({ id: run.id, status: run.status, ...data }, null, 2) + '\n');
     return 0;
@@ -252,6 +261,6 @@ export async function cmdMetrics(ctx: CliContext, idArg: string | undefined): Pr
     rows.push([name, String(points[points.length - 1].value), String(min), String(max), String(points.length)]);
   }
   ctx.out.write(formatTable(rows) + '\n');
-  if (Object.keys(data.params).length) ctx.out.write(`\nParams: ${Object.entries(data.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}\n`);
+  if (Object.keys(data.params).length) ctx.out.write(`\n${showControls(`Params: ${Object.entries(data.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`)}\n`);
   return 0;
 }

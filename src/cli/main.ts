@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import { UserFacingError } from '../model/common/errors';
 import { SETTING_DEFAULTS } from '../model/common/settings';
 import { CliContext, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
 import { readWorkspaceSettings } from './settings';
+import { describeWorkspaceRoot, findWorkspaceRoot } from './workspaceRoot';
 
 const USAGE = `Usage: mlw <command> [options]
 
@@ -20,7 +20,8 @@ Commands:
   runs rerun <id>              Same as rerun
 
 Options:
-  --workspace DIR      Workspace folder (default: the current folder)
+  --workspace DIR      Workspace folder (default: the nearest folder above with .mlw/, else the git
+                       repository's top level, else the current folder)
   --base-image IMAGE   Base image (default: MLW_BASE_IMAGE, else mlw.baseImage in .vscode/settings.json, else ${SETTING_DEFAULTS.baseImage})
   --docker-host URL    Docker engine (default: mlw.dockerHost, else DOCKER_HOST, else the local socket)
   --verbose            Full image build output (default: one line per build step)
@@ -72,7 +73,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || parsed.flags.has('--help') || parsed.flags.has('-h') ? 0 : 2;
   }
-  const workspace = path.resolve(String(parsed.flags.get('--workspace') ?? process.cwd()));
+  const flag = parsed.flags.get('--workspace');
+  const root = findWorkspaceRoot(process.cwd(), flag === undefined ? undefined : String(flag));
+  const note = describeWorkspaceRoot(root, process.cwd());
+  if (note) process.stderr.write(`${note}\n`);
+  const workspace = root.dir;
   const ctx: CliContext = {
     workspace,
     settings: readWorkspaceSettings(workspace),

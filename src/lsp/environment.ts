@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isHoldTag } from '../runner/docker/imageHolds';
 import type { Environment, ImageInfo } from './service';
 
 const DOCKER_TIMEOUT_MS = 3000;
@@ -80,7 +81,7 @@ export function machineEnvironment(dockerHost: () => string | undefined): Enviro
         try {
           const client = await docker();
           const list = await withTimeout(client.listImages(), DOCKER_TIMEOUT_MS);
-          return [...new Set(list.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))].sort();
+          return [...new Set(list.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>' && !isHoldTag(t)))].sort();
         } catch {
           return [];
         }

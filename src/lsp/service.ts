@@ -25,6 +25,7 @@ import {
   parseRunConfigDocument,
   runConfigLocationAt,
 } from '../model/runconfig/runConfig';
+import { formatBytes } from '../model/common/format';
 
 /** Diagnostic codes the quick fixes recognise. */
 export const Codes = {
@@ -271,17 +272,6 @@ export async function hover(text: string, position: Position, env: Environment):
     else if (info === null) parts.unshift(`**${ref}** is not on the Docker engine.`, '');
   }
   return { range: at.range, contents: { kind: 'markdown', value: parts.join('\n') } };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /**

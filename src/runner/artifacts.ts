@@ -195,12 +195,14 @@ async function copyDir(root: string, sourceReal: string, dest: string, relDir: s
 
 /**
  * Copies from a checked real path. O_NOFOLLOW refuses the file if it was replaced by a link after the check, and
- * fstat on the open descriptor confirms it is the regular file that will be read.
+ * fstat on the open descriptor confirms it is the regular file that will be read (O_NONBLOCK only matters for a
+ * FIFO; reads of a regular file block as usual).
  */
 async function copyFile(sourceReal: string, dest: string, rel: string, overwrite: boolean): Promise<void> {
   let input: fs.promises.FileHandle;
   try {
-    input = await fs.promises.open(sourceReal, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO swapped in since the check must not block the open (the fstat below then refuses it).
+    input = await fs.promises.open(sourceReal, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     if (isErrno(err, 'ELOOP')) throw new UserFacingError(`"${rel}" was replaced by a symbolic link while being copied; not copied.`);
     throw err;

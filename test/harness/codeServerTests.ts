@@ -13,6 +13,7 @@ import { RESULTS_ENV, ResultEvent } from './resultsProtocol';
 import { REPO_ROOT, createTestWorkspace } from './testWorkspace';
 
 const SUITE_TIMEOUT_MS = Number(process.env.MLW_VSCODE_TEST_TIMEOUT_MS ?? 20 * 60_000);
+const UNTRUSTED = process.env.MLW_TEST_UNTRUSTED === '1';
 
 class Report {
   passes = 0;
@@ -70,7 +71,8 @@ async function main(): Promise<number> {
       'extensions.autoUpdate': false,
       'workbench.startupEditor': 'none',
       'telemetry.telemetryLevel': 'off',
-      'security.workspace.trust.enabled': false,
+      // MLW_TEST_UNTRUSTED=1 opens the folder in Restricted Mode, for the tests of what needs a trusted workspace.
+      'security.workspace.trust.enabled': UNTRUSTED,
     }),
   );
   const workspace = createTestWorkspace();
@@ -78,7 +80,7 @@ async function main(): Promise<number> {
   const server = spawn(
     process.execPath,
     [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
+      ...(UNTRUSTED ? [] : ['--disable-workspace-trust']), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
     { env: { ...process.env, [RESULTS_ENV]: resultsFile }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const serverLog = fs.createWriteStream(path.join(tmp, 'code-server.log'));

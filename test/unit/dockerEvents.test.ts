@@ -11,11 +11,18 @@ describe('Docker events of run containers (real Docker)', () => {
     try {
       const runId = `events-${Date.now()}`;
       execFileSync('docker', ['run', '--rm', '--label', `mlw.run-id=${runId}`, testBaseImage(), 'true']);
-      execFileSync('docker', ['run', '--rm', '--label', 'other=1', testBaseImage(), 'true']);
-      for (let i = 0; i < 50 && !events.some((e) => e.action === 'die'); i++) await new Promise((r) => setTimeout(r, 100));
-      const mine = events.filter((e) => e.runId === runId).map((e) => e.action);
-      assert.ok(mine.includes('start') && mine.includes('die'), mine.join(','));
-      assert.ok(events.every((e) => e.runId.startsWith('events-')), 'unlabelled containers are not reported');
+      // Not --rm: its id is needed to tell it apart from other sessions' runs on the same engine.
+      const other = execFileSync('docker', ['run', '-d', '--label', 'other=1', testBaseImage(), 'true'], { encoding: 'utf8' }).trim();
+      try {
+        execFileSync('docker', ['wait', other]);
+        for (let i = 0; i < 50 && !events.some((e) => e.runId === runId && e.action === 'die'); i++) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 300));
+        const mine = events.filter((e) => e.runId === runId).map((e) => e.action);
+        assert.ok(mine.includes('start') && mine.includes('die'), mine.join(','));
+        assert.ok(events.every((e) => e.containerId && e.containerId !== other), 'unlabelled containers are not reported');
+      } finally {
+        execFileSync('docker', ['rm', '-f', other]);
+      }
     } finally {
       stop();
     }

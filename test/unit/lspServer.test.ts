@@ -249,13 +249,34 @@ describe('Language server (run configurations, over LSP)', function () {
     }
   });
 
+  it("leaves workspaces' hold tags (mlw-env:<hash>.ws-<key>) out of the image completions", async function () {
+    const local = (await docker.listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []).find((t) => t !== '<none>:<none>');
+    if (!local) return this.skip();
+    // A hold on an image this test does not own is only a tag, removed by its exact name after.
+    const key = `${process.pid.toString(16).padStart(6, '0')}${Date.now().toString(16).slice(-6)}`;
+    const hold = { repo: 'mlw-env', tag: `00000000${key.slice(0, 8)}.ws-${key.padEnd(12, '0')}` };
+    await docker.getImage(local).tag(hold);
+    const fresh = new Server();
+    try {
+      await fresh.initialize(pathToFileURL(root).toString());
+      const uri = uriOf('holds.yaml');
+      await fresh.open(uri, 'image: \n');
+      const offered = (await fresh.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: 7 } })).map((i) => i.label);
+      assert.ok(offered.includes(local), JSON.stringify(offered));
+      assert.ok(!offered.includes(`${hold.repo}:${hold.tag}`), 'the hold tag is not offered');
+    } finally {
+      await fresh.stop();
+      await docker.getImage(`${hold.repo}:${hold.tag}`).remove().catch(() => undefined);
+    }
+  });
+
   it('survives a 5 MB document and binary content, and still answers afterwards', async () => {
     const big = uriOf('big.yaml');
     const started = Date.now();
     await server.open(big, 'env:\n' + '  K: "value"\n'.repeat(400_000));
     const tooLarge = await server.diagnostics(big);
     assert.equal(tooLarge.length, 1);
-    assert.equal(tooLarge[0].message, 'This file is 5.2 MB, too large to be a run configuration (they are a few lines), so the editor does not check it; `mlw run --config` still does.');
+    assert.equal(tooLarge[0].message, 'This file is 5.0 MB, too large to be a run configuration (they are a few lines), so the editor does not check it; `mlw run --config` still does.');
     assert.equal(tooLarge[0].severity, 2);
     const binary = uriOf('binary.yaml');
     await server.open(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1'));

@@ -18,9 +18,15 @@ export function write(root: string, rel: string, content: string | Buffer): void
 
 export const docker = new Docker();
 
-/** Removes images a test tagged, by exact tag (never by pattern). */
+/**
+ * Removes images a test tagged, by exact tag (never by pattern): the image each tag names, by its id, so the
+ * workspace hold tags environment images also carry (src/runner/docker/imageHolds.ts) go with it.
+ */
 export async function removeImages(tags: string[]): Promise<void> {
-  for (const tag of tags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  for (const tag of tags) {
+    const id = await docker.getImage(tag).inspect().then((i) => i.Id, () => undefined);
+    if (id) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
+  }
 }
 
 export async function containersWithLabel(label: string): Promise<Docker.ContainerInfo[]> {

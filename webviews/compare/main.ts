@@ -20,7 +20,7 @@ import { metricCell, sortRows } from '../../src/views/protocol/compareData';
 import { bootstrap } from '../shared/bootstrap';
 import { Child, byTestId, h, link } from '../shared/dom';
 import { tkButton, tkCheckbox, tkDropdown, tkRadioGroup, tkSlider, tkTag, toolkitMode } from '../shared/toolkit';
-import { TopLevelSpec, onThemeChange, themeColor } from '../shared/vega';
+import { TopLevelSpec, onThemeChange, themeColor, vegaText } from '../shared/vega';
 import { View, changeset, renderWithData } from '../shared/vegaView';
 import { vscodeApi } from '../shared/host';
 
@@ -158,7 +158,7 @@ function lineSpec(state: CompareState, m: MetricInfo, v: CompareView): TopLevelS
     mark: { type: 'line', strokeWidth: 1.5, clip: true },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: v.xAxis === 'step' ? 'step' : 'seconds since the run started', scale: { zero: false, nice: false } },
-      y: { field: 'y', type: 'quantitative', title: `${m.name}${v.smoothing > 0 ? ` (EMA ${v.smoothing})` : ''}`, scale: { type: v.logScale ? 'log' : 'linear', zero: false } },
+      y: { field: 'y', type: 'quantitative', title: vegaText(`${m.name}${v.smoothing > 0 ? ` (EMA ${v.smoothing})` : ''}`), scale: { type: v.logScale ? 'log' : 'linear', zero: false } },
       color: { field: 'run', type: 'nominal', scale: colors, legend: state.runs.length <= 12 ? { title: null, orient: 'bottom', columns: 4 } : null },
     },
   } as TopLevelSpec;
@@ -166,19 +166,22 @@ function lineSpec(state: CompareState, m: MetricInfo, v: CompareView): TopLevelS
 
 interface BarRow {
   run: string;
+  /** The run's place in the compared set: bars are sorted by it (a sort array of labels would be a Vega literal). */
+  order: number;
   value: number;
   best: boolean;
 }
 
 function barRows(state: CompareState, m: MetricInfo): BarRow[] {
   return state.runs
-    .filter((r) => Object.hasOwn(r.finals, m.name) && Number.isFinite(fromDisplayNumber(r.finals[m.name])))
-    .map((r) => ({ run: r.label, value: fromDisplayNumber(r.finals[m.name]), best: !!m.best?.runIds.includes(r.id) }));
+    .map((r, order) => ({ r, order }))
+    .filter(({ r }) => Object.hasOwn(r.finals, m.name) && Number.isFinite(fromDisplayNumber(r.finals[m.name])))
+    .map(({ r, order }) => ({ run: r.label, order, value: fromDisplayNumber(r.finals[m.name]), best: !!m.best?.runIds.includes(r.id) }));
 }
 
 function barSpec(state: CompareState, m: MetricInfo): TopLevelSpec {
   const colors = colorScale(state);
-  const x = { field: 'run', type: 'nominal', sort: colors.domain, title: null, axis: { labelAngle: state.runs.length > 6 ? -45 : 0, labelLimit: 120 } };
+  const x = { field: 'run', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelAngle: state.runs.length > 6 ? -45 : 0, labelLimit: 120 } };
   return {
     width: chartWidth(),
     height: 180,
@@ -241,7 +244,8 @@ function parallelData(state: CompareState, v: CompareView): { rows: Record<strin
 
 function parallelSpec(state: CompareState, dims: { key: string; name: string; pos: number }[]): TopLevelSpec {
   const colors = colorScale(state);
-  const x = { field: 'name', type: 'nominal', sort: dims.map((d) => d.name), title: null };
+  // Sorted by position, not by an array of the names: names are the run's, and Vega reads some as identifiers.
+  const x = { field: 'name', type: 'nominal', sort: { field: 'pos', op: 'min' }, title: null };
   return {
     width: Math.max(chartWidth(), Math.min(1100, dims.length * 110)),
     height: 240,
@@ -293,7 +297,7 @@ function scatterSpec(state: CompareState, v: CompareView, numeric: boolean): Top
     data: { name: 'points' },
     mark: { type: 'point', filled: true, size: 90, opacity: 0.9 },
     encoding: {
-      x: { field: 'x', type: numeric ? 'quantitative' : 'nominal', title: v.scatterX, scale: numeric ? { zero: false } : undefined },
+      x: { field: 'x', type: numeric ? 'quantitative' : 'nominal', title: v.scatterX === undefined ? undefined : vegaText(v.scatterX), scale: numeric ? { zero: false } : undefined },
       y: { field: 'y', type: 'quantitative', title: `${v.scatterY} (final)`, scale: { zero: false } },
       color: { field: 'run', type: 'nominal', scale: colorScale(state), legend: null },
       tooltip: [{ field: 'run', type: 'nominal' }, { field: 'x', title: v.scatterX }, { field: 'y', type: 'quantitative', title: v.scatterY, format: '.6~g' }],
@@ -619,7 +623,8 @@ async function append(msg: Extract<ToWebview, { type: 'append' }>): Promise<void
   points.times.push(...msg.points.times);
   points.values.push(...msg.points.values);
   series.set(k, points);
-  run.finals[msg.metric] = msg.final;
+  // An own property, whatever the name ("__proto__" included).
+  Object.defineProperty(run.finals, msg.metric, { value: msg.final, writable: true, enumerable: true, configurable: true });
   // The table sorts (and reads) the same value the CSV export will have.
   const row = state.table.rows.find((r) => r.runId === msg.runId);
   const cellKey = `metric:${msg.metric}`;
@@ -636,7 +641,7 @@ async function append(msg: Extract<ToWebview, { type: 'append' }>): Promise<void
     const final = fromDisplayNumber(msg.final);
     if (bars && Number.isFinite(final)) {
       const has = (bars.view.data('bars') as BarRow[]).some((r) => r.run === run.label);
-      const cs = has ? changeset().modify((r: BarRow) => r.run === run.label, 'value', final) : changeset().insert([{ run: run.label, value: final, best: false }]);
+      const cs = has ? changeset().modify((r: BarRow) => r.run === run.label, 'value', final) : changeset().insert([{ run: run.label, order: state.runs.indexOf(run), value: final, best: false }]);
       await bars.view.change('bars', cs).runAsync();
     }
   } catch (err) {

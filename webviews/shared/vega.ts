@@ -9,6 +9,17 @@ import { TopLevelSpec, compile } from 'vega-lite';
 
 export type { TopLevelSpec };
 
+/**
+ * Text for a Vega title that came from a run (a metric or param name). Vega's expression parser reads a string
+ * literal that is the name of an Object.prototype member ("constructor", "toString", "__proto__"…) as an
+ * identifier (vega-expression looks literals up in a plain object), and the chart then fails to build. Such a
+ * title goes in as an expression joining two literals, which reads the same.
+ */
+export function vegaText(text: string): string | { signal: string } {
+  if (!(text in Object.prototype)) return text;
+  return { signal: `${JSON.stringify(text.slice(0, 1))} + ${JSON.stringify(text.slice(1))}` };
+}
+
 /** A --vscode-* colour of the current theme (VS Code sets them on the root element), with a fallback. */
 export function themeColor(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(`--vscode-${name}`).trim();

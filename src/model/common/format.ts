@@ -26,20 +26,47 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-/** Megabytes with one decimal below 10 MB (snapshot limits, clean-up previews). */
+/**
+ * Sizes are binary everywhere (1 KB = 1024 bytes, 1 MB = 1024² bytes), the way mlw.snapshotMaxMB and the run
+ * configuration's sizes ("512m", "2GB", as Docker's --memory) mean them, so a size shown next to a limit is in the
+ * limit's own unit.
+ */
+const SIZE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** Index into SIZE_UNITS of the unit a size reads best in. */
+function sizeUnit(bytes: number): number {
+  let unit = 0;
+  while (unit < SIZE_UNITS.length - 1 && Math.abs(bytes) >= 1024 ** (unit + 1)) unit++;
+  return unit;
+}
+
+function inUnit(bytes: number, unit: number, decimals: number): string {
+  return unit === 0 ? `${bytes} B` : `${(bytes / 1024 ** unit).toFixed(decimals)} ${SIZE_UNITS[unit]}`;
+}
+
+/** Megabytes with one decimal below 10 MB (clean-up previews). */
 export function formatMB(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+  return inUnit(bytes, 2, bytes < 10 * 1024 * 1024 ? 1 : 0);
 }
 
 /** A file size in the unit that suits it: `512 B`, `1.5 KB`, `20 MB`. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
+  const unit = sizeUnit(bytes);
+  return inUnit(bytes, unit, bytes / 1024 ** unit < 10 ? 1 : 0);
+}
+
+/**
+ * A size and the limit it is held against, in the same unit and with as many decimals as it takes for two
+ * different sizes to read differently ("200.3 MB" above "200.0 MB", never "200 MB" above "200 MB"); exact byte
+ * counts when even three decimals cannot tell them apart.
+ */
+export function formatSizeAgainst(bytes: number, limit: number): { size: string; limit: string } {
+  const unit = sizeUnit(Math.max(bytes, limit));
+  let decimals = limit / 1024 ** unit < 10 ? 1 : 0;
+  for (; decimals <= 3; decimals++) {
+    const size = inUnit(bytes, unit, decimals);
+    const max = inUnit(limit, unit, decimals);
+    if (size !== max || bytes === limit) return { size, limit: max };
   }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return { size: `${bytes} bytes`, limit: `${limit} bytes` };
 }

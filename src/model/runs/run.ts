@@ -83,6 +83,13 @@ export interface RunEnvironment {
   built: boolean;
 }
 
+/** A file a run did not keep, and why ("a link leading outside the outputs folder"). */
+export interface DroppedEntry {
+  /** Relative to the folder it was in (outputs, or the workspace), forward slashes. */
+  path: string;
+  reason: string;
+}
+
 export interface RunRecord {
   schemaVersion: number;
   id: string;
@@ -100,7 +107,13 @@ export interface RunRecord {
   imageId?: string;
   containerId?: string;
   git?: GitLineage;
-  snapshot?: { files: number; bytes: number; hash?: string };
+  snapshot?: {
+    files: number;
+    bytes: number;
+    hash?: string;
+    /** Workspace entries the snapshot left out although no ignore rule names them (links leading outside). */
+    dropped?: DroppedEntry[];
+  };
   options?: RunOptions;
   /** The limits it ran under (its run configuration's, else the defaults), set when its execution is created. */
   limits?: RunLimits;
@@ -115,6 +128,10 @@ export interface RunRecord {
   tags?: Record<string, string>;
   /** Outputs-relative paths the script logged with mlw.log_artifact. */
   artifacts?: string[];
+  /** Entries removed from the outputs folder after the run: links leading outside it, FIFOs, devices… */
+  droppedOutputs?: DroppedEntry[];
+  /** Why tracking/events.jsonl was not (fully) read: the script made it a link or a FIFO, or it is too large. */
+  trackingUnreadable?: string;
   /** Set by the user in the Runs view: a display name, free-form labels, a star. */
   name?: string;
   labels?: string[];

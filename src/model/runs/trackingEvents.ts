@@ -31,6 +31,8 @@ export interface TrackingData {
   goals: Record<string, MetricGoal>;
   /** Complete lines that were not valid events (a torn last line is not counted: it is just not finished). */
   skippedLines: number;
+  /** Why the tracking file was not (fully) read: not a regular file (a link, a FIFO), or over the size bound. */
+  unreadable?: string;
 }
 
 export function emptyTracking(): TrackingData {

@@ -5,8 +5,13 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserFacingError } from '../../model/common/errors';
 import { RunEnvironment } from '../../model/runs/run';
+import { isInsideFolder } from '../../model/common/containment';
+import { walkTree } from '../fileWalker';
 import { ImageBuildError } from '../targets/computeTarget';
+import { stripTerminalEscapes } from '../../model/common/terminalText';
 import { ENV_HASH_LABEL, ENV_IMAGE_REPO, inspectImage } from './client';
+import { BuildOutputTail, explainBuildFailure } from './buildErrors';
+import { holdImage } from './imageHolds';
 
 export { ImageBuildError };
 
@@ -90,22 +95,36 @@ export function dockerfileSources(dockerfile: string): string[] {
   return sources;
 }
 
-function filesUnder(root: string, rel: string): string[] {
-  const abs = path.join(root, rel);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    return [];
+/**
+ * The files and links under `rel` in the snapshot (`rel` itself when it is one), for hashing and for the build
+ * context. Walked without following links: a COPY source that is itself a link is followed once, when it stays
+ * in the snapshot, because Docker's COPY does so too; links below it are hashed as links.
+ */
+async function filesUnder(root: string, rel: string): Promise<string[]> {
+  const abs = rel === '' || rel === '.' ? root : path.join(root, rel);
+  const st = await fs.promises.lstat(abs).catch(() => undefined);
+  if (!st) return [];
+  if (st.isSymbolicLink()) {
+    const [rootReal, real] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(abs).catch(() => undefined)]);
+    const target = real !== undefined && isInsideFolder(rootReal, real) ? path.relative(rootReal, real).split(path.sep).join('/') : undefined;
+    const targetStat = target ? await fs.promises.lstat(real!) : undefined;
+    return [rel, ...(target && targetStat?.isDirectory() ? await filesUnder(root, target) : target ? [target] : [])];
   }
-  if (!st.isDirectory()) return [rel];
-  return fs.readdirSync(abs).flatMap((name) => filesUnder(root, rel === '.' || rel === '' ? name : `${rel}/${name}`));
+  if (st.isFile()) return [rel];
+  if (!st.isDirectory()) return [];
+  const out: string[] = [];
+  const prefix = rel === '' || rel === '.' ? '' : `${rel}/`;
+  await walkTree(abs, { entry: (e) => void ((e.kind === 'file' || e.kind === 'symlink') && out.push(prefix + e.rel)) }, { what: "The run's snapshot" });
+  return out;
 }
 
-function hashFiles(hash: ReturnType<typeof createHash>, root: string, rels: string[]): void {
+/** Hashes files by content and links by their target text (never followed: a link may lead anywhere). */
+async function hashFiles(hash: ReturnType<typeof createHash>, root: string, rels: string[]): Promise<void> {
   for (const rel of [...new Set(rels)].sort()) {
+    const abs = path.join(root, rel);
+    const st = await fs.promises.lstat(abs);
     hash.update(`\0${rel}\0`);
-    hash.update(fs.readFileSync(path.join(root, rel)));
+    hash.update(st.isSymbolicLink() ? `link:${await fs.promises.readlink(abs)}` : await fs.promises.readFile(abs));
   }
 }
 
@@ -187,11 +206,11 @@ export class EnvironmentResolver {
     }
     const text = fs.readFileSync(path.join(req.root, file), 'utf8');
     const sources = dockerfileSources(text);
-    const allFiles = filesUnder(req.root, '');
-    const inputs = sources.includes('*') ? allFiles : sources.flatMap((s) => filesUnder(req.root, s));
+    const allFiles = await filesUnder(req.root, '');
+    const inputs = sources.includes('*') ? allFiles : (await Promise.all(sources.map((s) => filesUnder(req.root, s)))).flat();
     const hash = createHash('sha256').update('dockerfile\0').update(text);
     if (fs.existsSync(path.join(req.root, '.dockerignore'))) inputs.push('.dockerignore');
-    hashFiles(hash, req.root, inputs);
+    await hashFiles(hash, req.root, inputs);
     const digest = hash.digest('hex');
     return this.cachedOrBuilt(req, digest, { kind: 'dockerfile', file }, (tag) => {
       req.onBuildOutput(`Building environment image ${tag} from ${file}\n`);
@@ -206,9 +225,13 @@ export class EnvironmentResolver {
     build: (tag: string) => Promise<Docker.ImageInspectInfo>,
   ): Promise<RunEnvironment> {
     const tag = `${ENV_IMAGE_REPO}:${hash.slice(0, 16)}`;
+    // This workspace holds the image (a tag of its own), so Clean Up elsewhere keeps it; best effort: without
+    // the hold, Clean Up keeps the image anyway for want of a record.
+    const hold = (imageId: string) => holdImage(this.docker, imageId, tag, req.workspaceRoot).catch(() => undefined);
     const cached = await inspectImage(this.docker, tag);
     if (cached) {
       req.onBuildOutput(`Environment image ${tag} is up to date (cache hit).\n`);
+      await hold(cached.Id);
       return { ...env, imageTag: tag, imageId: cached.Id, built: false };
     }
     let pending = this.inFlight.get(tag);
@@ -221,6 +244,7 @@ export class EnvironmentResolver {
       req.onBuildOutput(`Waiting for another run's build of ${tag}…\n`);
     }
     const image = await pending;
+    await hold(image.Id);
     return { ...env, imageTag: tag, imageId: image.Id, built: startedHere };
   }
 
@@ -231,21 +255,29 @@ export class EnvironmentResolver {
     req: EnvironmentRequest,
   ): Promise<Docker.ImageInspectInfo> {
     const stream = await this.docker.buildImage(context, { ...options, rm: true, forcerm: true, labels: { [ENV_HASH_LABEL]: hash } });
+    // The cause of a failure is in the output above Docker's last line; the end of it is kept to say it.
+    const tail = new BuildOutputTail();
+    // Build steps write what they like (colours, Docker's own stderr markers): build.txt and the CLI get plain text.
+    const output = (text: string) => {
+      const plain = stripTerminalEscapes(text);
+      tail.push(plain);
+      req.onBuildOutput(plain);
+    };
     await new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       this.docker.modem.followProgress(
         stream,
         (err: Error | null) => {
-          if (err) reject(new ImageBuildError(err.message));
-          else if (failure) reject(new ImageBuildError(failure));
+          if (err) reject(new ImageBuildError(explainBuildFailure(err.message, tail.lines())));
+          else if (failure) reject(new ImageBuildError(explainBuildFailure(failure, tail.lines())));
           else resolve();
         },
         (event: { stream?: string; error?: string; status?: string }) => {
-          if (event.stream) req.onBuildOutput(event.stream);
-          if (event.status) req.onBuildOutput(`${event.status}\n`);
+          if (event.stream) output(event.stream);
+          if (event.status) output(`${event.status}\n`);
           if (event.error) {
-            failure = event.error.trim();
-            req.onBuildOutput(`ERROR: ${failure}\n`);
+            failure = stripTerminalEscapes(event.error).trim();
+            output(`ERROR: ${failure}\n`);
           }
         },
       );

@@ -4,6 +4,7 @@ import { RUN_ID_LABEL } from './client';
 export interface RunContainerEvent {
   runId: string;
   action: string;
+  containerId: string;
 }
 
 /**
@@ -21,9 +22,9 @@ export async function watchRunContainers(docker: Docker, onEvent: (e: RunContain
     pending = lines.pop() ?? '';
     for (const line of lines) {
       try {
-        const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+        const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
         const runId = e.Actor?.Attributes?.[RUN_ID_LABEL];
-        if (runId && e.Action) onEvent({ runId, action: e.Action });
+        if (runId && e.Action) onEvent({ runId, action: e.Action, containerId: e.Actor?.ID ?? '' });
       } catch {
         // a partial or foreign line: nothing to report
       }

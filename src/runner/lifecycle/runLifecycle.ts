@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isInsideFolder } from '../../model/common/containment';
 import { UserFacingError } from '../../model/common/errors';
 import { RUN_SCHEMA_VERSION, RunOptions, RunRecord, isTerminal, newRunId } from '../../model/runs/run';
 import { RunStore } from '../../model/runs/runStore';
 import { readGitState } from '../gitLineage';
+import { describeDropped, keepOnlySafeOutputs } from '../outputsSanitizer';
 import { RunQueue } from '../runQueue';
 import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
 import { ComputeTarget, Execution, ImageBuildError, LogStreamName } from '../targets/computeTarget';
-import { describeExit, formatSeconds } from './reasons';
+import { describeFailedExit, formatSeconds } from './reasons';
 import { CapWatch, LogCap, exceededCap, resolveRunLimits } from './runLimits';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
 
@@ -113,13 +115,14 @@ export class RunLifecycle {
       status: 'Queued',
       createdAt: new Date().toISOString(),
       git: git && git.patch ? { ...git.lineage, patch: 'git.patch' } : git?.lineage,
-      snapshot: { files: plan.files, bytes: plan.bytes },
+      snapshot: { files: plan.files, bytes: plan.bytes, ...(plan.dropped.length ? { dropped: plan.dropped } : {}) },
       ...(Object.keys(options).length ? { options } : {}),
       owner: currentOwner(),
     };
     await this.store.create(record);
     if (git?.patch) await fs.promises.writeFile(path.join(this.store.paths(record.id).dir, 'git.patch'), git.patch);
     listener.onStatus?.(record);
+    if (plan.dropped.length) listener.onOutput?.(record.id, 'stderr', Buffer.from(describeDropped('snapshot', plan.dropped)));
 
     return this.launch(record, listener, async () => {
       await copySnapshot(plan, this.store.paths(record.id).snapshot);
@@ -241,6 +244,15 @@ export class RunLifecycle {
       throw new UserFacingError(`Run as Experiment works on Python scripts (.py); ${path.basename(req.script)} is not one.`);
     }
     if (!fs.existsSync(req.script)) throw new UserFacingError(`${req.script} does not exist.`);
+    // The path is inside, but a link (the script's or a folder's) can still lead out: the snapshot holds only the
+    // workspace, so the container would not find the script. Compared by real paths, the workspace's included.
+    const real = fs.realpathSync(req.script);
+    if (!isInsideFolder(fs.realpathSync(req.workspaceRoot), real)) {
+      throw new UserFacingError(
+        `${rel.split(path.sep).join('/')} leads through a symbolic link to ${real}, outside the workspace folder ${req.workspaceRoot}; ` +
+          `the run's snapshot holds only the workspace, so the script would not be there. Copy the script into the workspace instead.`,
+      );
+    }
     return rel.split(path.sep).join('/');
   }
 
@@ -364,6 +376,7 @@ export class RunLifecycle {
       caps?.stop();
       // What the run wrote is kept even when collecting part of it fails; the record says what is there.
       await execution.collectOutputs(paths.outputs).catch(() => undefined);
+      await keepOnlySafeOutputs(this.store, id, (text) => listener.onOutput?.(id, 'stderr', Buffer.from(text))).catch(() => undefined);
       await execution.collectTracking(paths.tracking).catch(() => undefined);
       await execution.remove().catch(() => undefined);
       const code = exit.exitCode;
@@ -378,7 +391,7 @@ export class RunLifecycle {
         return this.finish(id, { status: 'Failed', exitCode: code, reason: `Timed out after ${formatSeconds(timeout!)}${where}; the container was stopped.` }, listener);
       }
       if (code === 0) return this.finish(id, { status: 'Completed', exitCode: 0 }, listener);
-      return this.finish(id, { status: 'Failed', exitCode: code, reason: describeExit(code, exit.oomKilled) }, listener);
+      return this.finish(id, { status: 'Failed', exitCode: code, reason: await describeFailedExit(code, exit.oomKilled, latest ?? run, paths.logs) }, listener);
     } finally {
       clearTimeout(timer);
       caps?.stop();

@@ -2,11 +2,13 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { RunStatus, TERMINAL_STATUSES } from '../../model/runs/run';
 import { connectDocker } from '../../runner/docker/client';
-import { CleanupCriteria, DeleteResult, deleteRuns, planCleanup } from '../../runner/runCleanup';
+import { CleanupCriteria, DeleteResult, deleteRuns, describeDeletion, planCleanup } from '../../runner/runCleanup';
 import { formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
+import { showError } from '../common/userErrors';
+import { untrustedWorkspaceError } from '../common/workspaceTrust';
 import { RunFilter } from './runFilter';
 import { RunsNode } from './runsTree';
 import { RunsView } from './runsView';
@@ -64,13 +66,9 @@ export async function setStarred(runs: WorkspaceRuns, node: unknown, selection: 
   return refs.map((r) => r.id);
 }
 
-function describeDeletion(result: DeleteResult): string {
-  return `Deleted ${result.deleted.length} run(s)${result.imagesRemoved.length ? ` and ${result.imagesRemoved.length} unused image(s)` : ''}.` +
-    (result.imagesKept.length ? ` Kept ${result.imagesKept.map((i) => i.tag).join(', ')} (still in use).` : '');
-}
-
 /** Deletes runs after a modal confirmation (skipped when `confirmed`): containers, files, images no run uses. */
-export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | undefined> {
+export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, selection?: unknown, confirmed = false): Promise<DeleteResult | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('delete'));
   const refs = await resolveRuns(runs, node, selection, 'Delete which run?');
   if (!refs.length) return undefined;
   if (!confirmed) {
@@ -95,7 +93,8 @@ export async function deleteRunsCommand(runs: WorkspaceRuns, node?: unknown, sel
  * the bytes it frees (all preselected, untick to keep), then deletes them together. `criteria` and `confirmed`
  * skip the questions (tests, automation).
  */
-export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | undefined> {
+export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCriteria, confirmed = false): Promise<DeleteResult | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('cleanUp'));
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;
   let c = criteria;

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SnapshotDiff, diffSnapshot } from '../../runner/snapshot';
+import { RestoreResult, SnapshotDiff, diffSnapshot, restoreFromSnapshot } from '../../runner/snapshot';
+import { showError } from '../common/userErrors';
+import { untrustedWorkspaceError } from '../common/workspaceTrust';
 import { pickRun } from '../common/runPicker';
 import type { WorkspaceRuns } from '../common/workspaceRuns';
 
@@ -40,8 +42,10 @@ export async function showSnapshotDiff(runs: WorkspaceRuns, arg?: unknown, fileA
 /**
  * "Restore Snapshot": writes a run's code back into the workspace after a modal confirmation that lists
  * what will be overwritten. Files added since are kept (nothing is deleted). `confirmed` skips the dialog.
+ * Needs a trusted workspace; never writes through a link (see restoreFromSnapshot).
  */
-export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confirmed = false): Promise<{ restored: string[] } | undefined> {
+export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confirmed = false): Promise<(Partial<RestoreResult> & { message?: string }) | { error: string } | undefined> {
+  if (!vscode.workspace.isTrusted) return showError(untrustedWorkspaceError('restore'));
   const picked = await pickRun(runs, arg, 'Restore the code of which run into the workspace?');
   if (!picked) return undefined;
   const root = picked.folder.uri.fsPath;
@@ -62,11 +66,10 @@ export async function restoreSnapshot(runs: WorkspaceRuns, arg?: unknown, confir
     const choice = await vscode.window.showWarningMessage(`Restore the code of run ${picked.run.id}?`, { modal: true, detail }, 'Restore');
     if (choice !== 'Restore') return undefined;
   }
-  for (const rel of toWrite) {
-    const dest = path.join(root, rel);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    await fs.promises.copyFile(path.join(snapshot, rel), dest);
-  }
-  void vscode.window.showInformationMessage(`Restored ${toWrite.length} file(s) from run ${picked.run.id}.`);
-  return { restored: toWrite };
+  const result = await restoreFromSnapshot(snapshot, root, toWrite);
+  const skipped = result.skipped.map((s) => `${s.path} (${s.reason})`).join('; ');
+  const message = `Restored ${result.restored.length} file(s) from run ${picked.run.id}.` + (skipped ? ` Skipped ${result.skipped.length}: ${skipped}.` : '');
+  if (result.skipped.length) void vscode.window.showWarningMessage(message);
+  else void vscode.window.showInformationMessage(message);
+  return { ...result, message };
 }

@@ -5,6 +5,7 @@ import { UserFacingError } from '../../../model/common/errors';
 import { RunEnvironment, RunOptions, RunRecord } from '../../../model/runs/run';
 import { RUN_ID_LABEL, WORKSPACE_LABEL, ensureDockerReachable, inspectImage } from '../../docker/client';
 import { EnvironmentResolver, baseImageMissing, detectEnvironment, imageMissing, needsBaseImage } from '../../docker/environment';
+import { describeEngineError } from '../../docker/engineErrors';
 import { ComputeTarget, ExecutionSpec, FoundExecution, PrepareRequest, PreflightCheck, TargetGoneError } from '../computeTarget';
 import { CONTAINER_HELPER, CONTAINER_OUTPUTS, CONTAINER_TRACKING, CONTAINER_WORKSPACE } from './containerPaths';
 import { LocalDockerExecution, isConnectionError } from './localDockerExecution';
@@ -216,13 +217,15 @@ export class LocalDockerTarget implements ComputeTarget {
     }));
   }
 
+  /** Undefined on an engine that cannot limit memory (no memory cgroup): a default there would only fail runs. */
   async memoryCapacity(): Promise<number | undefined> {
-    const info = (await this.docker.info()) as { MemTotal?: number };
-    return info.MemTotal || undefined;
+    const info = (await this.docker.info()) as { MemTotal?: number; MemoryLimit?: boolean };
+    return info.MemoryLimit === false ? undefined : info.MemTotal || undefined;
   }
 
   describeFailure(err: Error, run: RunRecord | undefined): string | undefined {
-    if (!(err instanceof TargetGoneError) && !isConnectionError(err)) return undefined;
+    // Not gone: a refusal of the engine (a limit it cannot apply), said in the run configuration's terms.
+    if (!(err instanceof TargetGoneError) && !isConnectionError(err)) return describeEngineError(err, run);
     const container = run?.containerId?.slice(0, 12);
     return `Docker went away while the run was going (${err.message}); its outcome is unknown.${container ? ` If the container survived, "docker logs ${container}" shows the rest of its output.` : ''}`;
   }
