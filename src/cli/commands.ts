@@ -4,7 +4,7 @@ import { UserFacingError } from '../model/common/errors';
 import { WorkbenchSettings, resolveSettings } from '../model/common/settings';
 import { formatDuration } from '../model/common/format';
 import { showControls } from '../model/common/terminalText';
-import { RunRecord, durationMs, isTerminal } from '../model/runs/run';
+import { RunRecord, RunStatus, durationMs, isTerminal } from '../model/runs/run';
 import { loadRunConfig } from '../model/runconfig/runConfig';
 import type { RunSummary } from '../model/runs/runIndex';
 import { RunStore } from '../model/runs/runStore';
@@ -81,22 +81,52 @@ function buildProgress(ctx: CliContext): (id: string, text: string) => void {
   };
 }
 
-function streamingListener(ctx: CliContext): RunListener {
+/** The last status a followed run reported, so Ctrl+C can say what it does to it. */
+interface SeenStatus {
+  status?: RunStatus;
+}
+
+function streamingListener(ctx: CliContext, seen: SeenStatus = {}): RunListener {
   return {
     onBuildOutput: buildProgress(ctx),
     onOutput: (_id, stream, chunk) => (stream === 'stderr' ? ctx.err : ctx.out).write(chunk),
-    onStatus: (run) => ctx.err.write(`mlw: ${showControls(`run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}`)}\n`),
+    onStatus: (run) => {
+      seen.status = run.status;
+      ctx.err.write(`mlw: ${showControls(`run ${run.id} ${run.status}${run.reason ? `: ${run.reason}` : ''}`)}\n`);
+    },
   };
 }
 
-/** Follows a handle to its end, canceling on Ctrl+C; returns the exit code the CLI should use. */
-async function followToExit(ctx: CliContext, handle: RunHandle): Promise<number> {
-  let interrupted = false;
+/**
+ * Follows a handle to its end; returns the exit code the CLI should use. Ctrl+C cancels: the first stops the
+ * run (its container gets 5 s to exit, then a kill), the second kills it at once, and mlw waits for either to
+ * be recorded as Canceled; a third leaves without waiting (an engine that does not answer).
+ */
+async function followToExit(ctx: CliContext, handle: RunHandle, seen: SeenStatus): Promise<number> {
+  let interrupts = 0;
+  const cancel = (options?: { now?: boolean }) =>
+    handle.cancel(options).catch((err: Error) => ctx.err.write(`mlw: could not stop run ${handle.id}: ${err.message}\n`));
   const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    ctx.err.write('\nmlw: canceling the run (Ctrl+C again to leave it running)…\n');
-    void handle.cancel();
+    const started = seen.status === 'Running';
+    interrupts++;
+    if (interrupts === 1) {
+      ctx.err.write(
+        started
+          ? `\nmlw: canceling run ${handle.id}: stopping its container (the script gets 5 s to exit, then it is killed); Ctrl+C again to kill it now\n`
+          : `\nmlw: canceling run ${handle.id}: it will not start; Ctrl+C again to leave without waiting\n`,
+      );
+      void cancel();
+    } else if (interrupts === 2 && started) {
+      ctx.err.write(`mlw: killing the container of run ${handle.id} now; Ctrl+C again to leave without waiting\n`);
+      void cancel({ now: true });
+    } else {
+      ctx.err.write(
+        started
+          ? `mlw: leaving without waiting; run ${handle.id} was told to stop and is recorded as Canceled by the next "mlw runs list"\n`
+          : `mlw: leaving; run ${handle.id} will not start\n`,
+      );
+      process.exit(130);
+    }
   };
   process.on('SIGINT', onSigint);
   const final = await handle.done;
@@ -118,6 +148,7 @@ export async function cmdRun(ctx: CliContext, scriptArg: string | undefined, pas
   const scriptPath = scriptArg ? path.resolve(scriptArg) : path.join(ctx.workspace, script);
   const settings = settingsOf(ctx);
   const baseImage = String(ctx.flags.get('--base-image') || process.env.MLW_BASE_IMAGE || settings.baseImage).trim();
+  const seen: SeenStatus = {};
   const handle = await makeRunner(ctx).submit(
     {
       workspaceRoot: ctx.workspace,
@@ -127,16 +158,17 @@ export async function cmdRun(ctx: CliContext, scriptArg: string | undefined, pas
       snapshotMaxBytes: settings.snapshotMaxBytes,
       options: config ? optionsFromConfig(config) : undefined,
     },
-    streamingListener(ctx),
+    streamingListener(ctx, seen),
   );
-  return followToExit(ctx, handle);
+  return followToExit(ctx, handle, seen);
 }
 
 export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Promise<number> {
   if (!idArg) throw new UserFacingError('mlw rerun needs a run id (see mlw runs list)');
   const runner = makeRunner(ctx);
-  const handle = await runner.rerun(await runner.store.resolveId(idArg), streamingListener(ctx));
-  return followToExit(ctx, handle);
+  const seen: SeenStatus = {};
+  const handle = await runner.rerun(await runner.store.resolveId(idArg), streamingListener(ctx, seen));
+  return followToExit(ctx, handle, seen);
 }
 
 /**
@@ -146,19 +178,16 @@ export async function cmdRerun(ctx: CliContext, idArg: string | undefined): Prom
  */
 export async function cmdList(ctx: CliContext): Promise<number> {
   const runner = makeRunner(ctx);
-  const skipped = new Map<string, string>();
-  const list = () => {
-    skipped.clear();
-    return runner.store.listSummaries((id, err) => skipped.set(id, err.message));
-  };
+  // A run whose record cannot be used is listed as Unreadable, its reason below the table.
+  const list = () => runner.store.listSummaries();
   let runs = await list();
   // Runs left behind by a process that ended get their real status before they are listed. Only runs not yet
   // ended can need it, so a history of ended runs is listed once, with no Docker call.
-  if (runs.some((r) => !isTerminal(r.status))) {
+  if (runs.some((r) => r.status === 'Queued' || r.status === 'Running')) {
     await runner.reconcile('catch-up').catch((err: Error) => ctx.err.write(`mlw: could not reconcile runs with Docker (${err.message}); statuses may be stale\n`));
     runs = await list();
   }
-  for (const [id, message] of skipped) ctx.err.write(`mlw: ${showControls(`skipping run ${id}: ${message}`)}\n`);
+  for (const r of runs) if (r.status === 'Unreadable') ctx.err.write(`mlw: ${showControls(`run ${r.id} cannot be read: ${r.reason}`)}\n`);
   if (ctx.json) {
     ctx.out.write(JSON.stringify(runs, null, 2) + '\n');
   } else if (!runs.length) {

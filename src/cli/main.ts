@@ -113,8 +113,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that goes away (`mlw run x.py | head -1`) makes writes to stdout or stderr fail with EPIPE, an error
+ * event that would end mlw with a stack trace while its run goes on unattended. What would have been printed is
+ * dropped instead (logs.txt keeps it all), and the run is still followed and recorded.
+ */
+function keepGoingWhenReaderCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', () => undefined);
+}
+
 /** Entry point used by bin/mlw: runs a command and exits with its code. */
 export function runCli(argv: string[]): void {
+  keepGoingWhenReaderCloses(process.stdout);
+  keepGoingWhenReaderCloses(process.stderr);
   main(argv).then(
     // exitCode, not exit(): a piped stdout is flushed asynchronously and exit() would truncate it.
     (code) => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { UserFacingError } from '../model/common/errors';
+import { UnreadableRunError } from '../model/runs/recordCheck';
 import { RunRecord, RunStatus, isTerminal } from '../model/runs/run';
 import { RunStore } from '../model/runs/runStore';
 import { ENV_IMAGE_REPO, RUN_ID_LABEL, isNotFound } from './docker/client';
@@ -128,22 +129,35 @@ export interface DeleteResult {
  */
 export async function deleteRuns(docker: Docker, store: RunStore, ids: string[]): Promise<DeleteResult> {
   const records: RunRecord[] = [];
+  // A damaged run.json says nothing about its run, so only its containers can tell whether it is still going.
+  const unreadable: string[] = [];
   for (const id of ids) {
-    const r = await store.get(id);
+    let r: RunRecord | undefined;
+    try {
+      r = await store.get(id);
+    } catch (err) {
+      if (!(err instanceof UnreadableRunError)) throw err;
+      const live = await docker.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${id}`], status: ['running'] } });
+      if (live.length) {
+        throw new UserFacingError(`Run ${id} cannot be read (${err.reason}) and its container ${live[0].Id.slice(0, 12)} is still running; stop it ("docker stop ${live[0].Id.slice(0, 12)}") before deleting the run.`);
+      }
+      unreadable.push(id);
+      continue;
+    }
     if (!r) continue;
     if (!isTerminal(r.status)) throw new UserFacingError(`Run ${id} is ${r.status}; cancel it before deleting it.`);
     records.push(r);
   }
   const { free: images, kept, release } = await imagesFreedBy(docker, store, records);
   const result: DeleteResult = { deleted: [], imagesRemoved: [], imagesKept: kept };
-  for (const r of records) {
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${r.id}`] } })) {
+  for (const id of [...records.map((r) => r.id), ...unreadable]) {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${id}`] } })) {
       await docker.getContainer(c.Id).remove({ force: true }).catch((err) => {
         if (!isNotFound(err)) throw err;
       });
     }
-    await store.delete(r.id);
-    result.deleted.push(r.id);
+    await store.delete(id);
+    result.deleted.push(id);
   }
   // Images another workspace still uses stay; this workspace no longer holds them.
   for (const hold of release) await untag(docker, hold).catch(() => undefined);

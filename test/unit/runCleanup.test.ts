@@ -46,6 +46,14 @@ describe('Run clean-up and deletion (real Docker)', () => {
     assert.ok(!(await runner.store.listSummaries()).some((s) => s.id === a.id || s.id === b.id));
   });
 
+  it('deletes a run whose run.json cannot be read (its record says nothing, its containers are checked)', async () => {
+    const run = await (await runner.submit(request('scripts/hello.py'))).done;
+    fs.writeFileSync(runner.store.paths(run.id).record, '{"id": "truncated');
+    const result = await deleteRuns(docker, runner.store, [run.id]);
+    assert.deepEqual(result.deleted, [run.id]);
+    assert.equal(fs.existsSync(runner.store.paths(run.id).dir), false);
+  });
+
   it('refuses to delete an active run', async () => {
     const handle = await runner.submit(request('scripts/slow.py'));
     for (let i = 0; i < 100 && (await runner.store.get(handle.id))?.status !== 'Running'; i++) await new Promise((r) => setTimeout(r, 100));

@@ -224,7 +224,7 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     assert.match(indexLines(root).at(-1)!, /"status":"Completed"/, 'the correction is journaled');
   });
 
-  it('reports a damaged run.json, or one copied under another id, and skips it', async () => {
+  it('lists a damaged run.json, or one copied under another id, as Unreadable with the reason, and reports it', async () => {
     const ok = await store.create(record({ status: 'Completed' }));
     const broken = record().id;
     fs.mkdirSync(store.paths(broken).dir, { recursive: true });
@@ -233,10 +233,15 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     fs.cpSync(store.paths(ok.id).dir, store.paths(copy).dir, { recursive: true });
     const errors: string[] = [];
     const summaries = await store.listSummaries((id, err) => errors.push(`${id}: ${err.message}`));
-    assert.deepEqual(summaries.map((s) => s.id), [ok.id]);
+    const byId = new Map(summaries.map((s) => [s.id, s]));
+    assert.deepEqual([...byId.keys()].sort(), [ok.id, broken, copy].sort());
+    assert.deepEqual([byId.get(ok.id)!.status, byId.get(broken)!.status, byId.get(copy)!.status], ['Completed', 'Unreadable', 'Unreadable']);
+    assert.match(byId.get(broken)!.reason!, /^its run\.json is not valid JSON \(/);
+    assert.match(byId.get(copy)!.reason!, /^its run\.json is for run .*; a run folder must be named after its run$/);
     assert.equal(errors.length, 2);
     assert.match(errors.find((e) => e.startsWith(broken))!, /not valid JSON/);
     assert.match(errors.find((e) => e.startsWith(copy))!, /run\.json is for run/);
+    assert.ok(!indexLines(root).some((l) => l.includes('Unreadable')), 'an unreadable run is never journaled');
   });
 
   it('compacts a journal of superseded lines into one line per run, keeping its content', async () => {

@@ -48,7 +48,7 @@ describe('RunStore', () => {
   it('keeps every field when many updates of one run race', async () => {
     const r = await store.create(record());
     await Promise.all([
-      store.update(r.id, { status: 'Running', startedAt: 'a' }),
+      store.update(r.id, { status: 'Running', startedAt: '2026-01-01T00:00:00.000Z' }),
       store.update(r.id, { imageId: 'sha256:x' }),
       store.update(r.id, { containerId: 'c1' }),
       store.update(r.id, { exitCode: 0 }),
@@ -74,6 +74,29 @@ describe('RunStore', () => {
     const missing = [1, 2].flatMap((n) => Array.from({ length: 200 }, (_, i) => `p${n}_${i}`)).filter((k) => got[k] === undefined);
     assert.deepEqual(missing, [], `${missing.length} of 400 fields were lost`);
     assert.deepEqual(fs.readdirSync(store.paths(r.id).dir).filter((f) => f.includes('.lock')), [], 'no lock is left behind');
+  });
+
+  it('loses no field in 1,000 updates of one run from two processes (the reliability figure)', async function () {
+    this.timeout(120_000);
+    const r = await store.create(record());
+    const perProcess = 500;
+    const writer = (n: number) => `
+      const { RunStore } = require(${JSON.stringify(require.resolve('../../src/model/runs/runStore'))});
+      const store = new RunStore(${JSON.stringify(root)});
+      (async () => {
+        for (let i = 0; i < ${perProcess}; i++) await store.update(${JSON.stringify(r.id)}, { ['w${n}_' + i]: i, lastWriter: ${n} });
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const run = (n: number) => new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', writer(n)], { stdio: 'inherit' }).on('exit', resolve));
+    const started = performance.now();
+    assert.deepEqual(await Promise.all([run(1), run(2)]), [0, 0]);
+    const ms = performance.now() - started;
+    const got = (await store.get(r.id)) as unknown as Record<string, unknown>;
+    const lost = [1, 2].flatMap((n) => Array.from({ length: perProcess }, (_, i) => `w${n}_${i}`)).filter((k) => got[k] !== Number(k.split('_')[1]));
+    console.log(`      2 processes × ${perProcess} updates of one run: ${lost.length} of ${2 * perProcess} fields lost, ${ms.toFixed(0)} ms (${(ms / perProcess).toFixed(1)} ms an update per process)`);
+    assert.deepEqual(lost, []);
+    const [summary] = await store.listSummaries();
+    assert.equal(summary.id, r.id);
+    assert.deepEqual(await store.get(r.id), got, 'the record reads back whole');
   });
 
   it('takes over the lock of a process that died while updating', async () => {

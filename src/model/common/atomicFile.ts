@@ -6,14 +6,18 @@ let tempCounter = 0;
 /**
  * Writes a file so that readers only ever see the old or the new content, never a torn one:
  * write a sibling temp file, fsync it, rename over the target (atomic on POSIX within one filesystem).
+ * Resolves with the written file's stats (the rename keeps its inode and mtime), so a cache can tell later
+ * whether the file is still the one written.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<fs.Stats> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${++tempCounter}.tmp`;
   const handle = await fs.promises.open(tmp, 'w');
+  let stats: fs.Stats;
   try {
     await handle.writeFile(data);
     await handle.sync();
+    stats = await handle.stat();
   } finally {
     await handle.close();
   }
@@ -23,10 +27,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
+  return stats;
 }
 
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+export function writeJsonAtomic(file: string, value: unknown): Promise<fs.Stats> {
+  return writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Reads a text file, returning undefined when it does not exist (including removed since it was listed). */

@@ -2,9 +2,14 @@
 
 export const RUN_SCHEMA_VERSION = 1;
 
-/** Lost: the container vanished while no ML Workbench process was watching (its outcome is unknown). */
-export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost';
+/**
+ * Lost: the container vanished while no ML Workbench process was watching (its outcome is unknown).
+ * Unreadable: never stored in a record; what a listing says of a run whose run.json cannot be used (not JSON,
+ * the wrong shape, a newer schema; see recordCheck.ts), with the reason in `reason`.
+ */
+export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Lost' | 'Unreadable';
 
+/** Statuses of a run that has ended. Not Unreadable: whether that run ended is unknown, so nothing acts on it as ended. */
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['Completed', 'Failed', 'Canceled', 'Lost'];
 
 export function isTerminal(status: RunStatus): boolean {

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readDirIfExists, readJsonIfExists, writeJsonAtomic } from '../common/atomicFile';
+import { readDirIfExists, writeJsonAtomic } from '../common/atomicFile';
 import { UserFacingError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
+import { parseRunRecord } from './recordCheck';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
-import { RunIndex, RunSummary, newestFirst } from './runIndex';
+import { FileStamp, RunIndex, RunSummary, fileStamp, newestFirst } from './runIndex';
 
 const MLW_GITIGNORE = [
   '# ML Workbench: run data is local to this machine; run configurations and .mlw/Dockerfile are shared.',
@@ -44,7 +45,9 @@ export class RunStore extends EventEmitter {
   constructor(readonly workspaceRoot: string) {
     super();
     this.runsDir = path.join(workspaceRoot, '.mlw', 'runs');
-    this.index = new RunIndex(this.runsDir, (id) => this.get(id));
+    // recordFile is paths(id).record without its 8 path.join calls: a listing stats every run.json with it.
+    const recordFile = (id: string) => `${this.runsDir}${path.sep}${id}${path.sep}run.json`;
+    this.index = new RunIndex(this.runsDir, { read: (id) => this.read(id), recordFile });
   }
 
   paths(id: string): RunPaths {
@@ -75,14 +78,30 @@ export class RunStore extends EventEmitter {
     return record;
   }
 
+  /**
+   * The run's record; undefined when it has none (yet). A run.json that is not JSON, has the wrong shape or a
+   * newer schema throws UnreadableRunError with the reason (see recordCheck.ts).
+   */
   async get(id: string): Promise<RunRecord | undefined> {
-    const record = await readJsonIfExists<RunRecord>(this.paths(id).record);
-    if (record && record.schemaVersion > RUN_SCHEMA_VERSION) {
-      throw new Error(
-        `Run ${id} was written by a newer ML Workbench (schema ${record.schemaVersion}); update the extension or CLI to read it.`,
-      );
+    return (await this.read(id))?.record;
+  }
+
+  /** The record with the stamp of the file it was read from, for the index to tell later whether it changed. */
+  private async read(id: string): Promise<{ record: RunRecord; stamp: FileStamp } | undefined> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(this.paths(id).record, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
-    return record;
+    try {
+      // Stamp first, from the same open file: a change after it makes the stamp stale, so it is read again.
+      const stamp = fileStamp(await handle.stat());
+      return { record: parseRunRecord(await handle.readFile('utf8'), id), stamp };
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Applies a patch to the stored record and writes it back atomically. */
@@ -112,7 +131,7 @@ export class RunStore extends EventEmitter {
     });
   }
 
-  /** Every readable run, newest first. A damaged record is reported through onError and skipped, never fatal. */
+  /** Every readable run, newest first. An unreadable record is reported through onError and skipped, never fatal. */
   async list(onError?: (id: string, err: Error) => void): Promise<RunRecord[]> {
     const ids = await readDirIfExists(this.runsDir);
     const records: RunRecord[] = [];
@@ -129,9 +148,10 @@ export class RunStore extends EventEmitter {
   }
 
   /**
-   * Summaries of every readable run, newest first, from the index (rebuilt or brought up to date from the run
-   * folders as needed): what a list or tree shows, without reading every run.json. A damaged record is reported
-   * through onError and skipped, as in list(). The objects are shared with later calls: do not modify them.
+   * Summaries of every run, newest first, from the index (rebuilt or brought up to date from the run folders as
+   * needed): what a list or tree shows, without reading every run.json. A run whose run.json cannot be used is
+   * listed with status Unreadable and the reason (and reported through onError). The objects are shared with
+   * later calls: do not modify them.
    */
   listSummaries(onError?: (id: string, err: Error) => void): Promise<RunSummary[]> {
     return this.index.list(onError);
@@ -175,9 +195,9 @@ export class RunStore extends EventEmitter {
   }
 
   private async write(record: RunRecord): Promise<void> {
-    await writeJsonAtomic(this.paths(record.id).record, record);
+    const written = await writeJsonAtomic(this.paths(record.id).record, record);
     // After run.json, which stays the truth: a process killed in between leaves the index behind, not ahead.
-    await this.index.record(record);
+    await this.index.record(record, fileStamp(written));
     this.emit('changed', record);
   }
 }

@@ -9,7 +9,7 @@ import { describeDropped, keepOnlySafeOutputs } from '../outputsSanitizer';
 import { RunQueue } from '../runQueue';
 import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
-import { ComputeTarget, Execution, ImageBuildError, LogStreamName } from '../targets/computeTarget';
+import { ComputeTarget, Execution, ExitStatus, ImageBuildError, LogStreamName } from '../targets/computeTarget';
 import { describeFailedExit, formatSeconds } from './reasons';
 import { CapWatch, LogCap, exceededCap, resolveRunLimits } from './runLimits';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
@@ -35,7 +35,8 @@ export interface RunHandle {
   readonly id: string;
   /** Resolves with the final record once the run is Completed, Failed, Canceled or Lost. Never rejects. */
   readonly done: Promise<RunRecord>;
-  cancel(): Promise<void>;
+  /** Stops the run (see Execution.cancel; `now` kills it without the grace period); it ends Canceled. */
+  cancel(options?: { now?: boolean }): Promise<void>;
 }
 
 export interface LifecycleOptions {
@@ -60,7 +61,12 @@ function newRunState(execution?: Execution): RunState {
 
 /** A run past a cap gets no grace period to write more. */
 async function stopNow(execution: Execution): Promise<void> {
-  await (execution.kill ? execution.kill() : execution.cancel()).catch(() => undefined);
+  await execution.cancel({ now: true }).catch(() => undefined);
+}
+
+/** A run's start and end by the engine's clock, when it knows them (see ExitStatus). */
+function engineTimes(exit: ExitStatus): Pick<RunRecord, 'startedAt' | 'endedAt'> {
+  return { ...(exit.startedAt ? { startedAt: exit.startedAt } : {}), ...(exit.finishedAt ? { endedAt: exit.finishedAt } : {}) };
 }
 
 function scriptDirOf(scriptRel: string): string {
@@ -281,14 +287,19 @@ export class RunLifecycle {
   }
 
   private register(id: string, state: RunState, done: Promise<RunRecord>): RunHandle {
+    let cancelRecorded = false;
     const handle: RunHandle = {
       id,
       done: done.finally(() => this.active.delete(id)),
-      cancel: async () => {
+      cancel: async (options) => {
         state.canceled = true;
         state.signalCancel();
         if (this.queue.withdraw(id)) return;
-        await state.execution?.cancel();
+        // Recorded before the stop: if this process dies before it records the exit, the process that does
+        // (reconcile) still says Canceled, not Failed with the stop's exit code.
+        if (!cancelRecorded) await this.store.update(id, { cancelRequested: true }).catch(() => undefined);
+        cancelRecorded = true;
+        await state.execution?.cancel(options);
       },
     };
     this.active.set(id, handle);
@@ -378,20 +389,27 @@ export class RunLifecycle {
       await execution.collectOutputs(paths.outputs).catch(() => undefined);
       await keepOnlySafeOutputs(this.store, id, (text) => listener.onOutput?.(id, 'stderr', Buffer.from(text))).catch(() => undefined);
       await execution.collectTracking(paths.tracking).catch(() => undefined);
-      await execution.remove().catch(() => undefined);
       const code = exit.exitCode;
       const latest = await this.store.get(id);
-      if (state.canceled || latest?.cancelRequested) {
-        return this.finish(id, { status: 'Canceled', exitCode: code, reason: 'Canceled by user.' }, listener);
-      }
       const overCap = caps?.reason ?? (run.limits && (await exceededCap(paths, run.limits, run.options?.configName)));
-      if (overCap) return this.finish(id, { status: 'Failed', exitCode: code, reason: overCap }, listener);
-      if (state.timedOut) {
+      let outcome: Partial<RunRecord>;
+      if (state.canceled || latest?.cancelRequested) {
+        outcome = { status: 'Canceled', exitCode: code, reason: 'Canceled by user.' };
+      } else if (overCap) {
+        outcome = { status: 'Failed', exitCode: code, reason: overCap };
+      } else if (state.timedOut) {
         const where = run.options?.configName ? ` (timeout in run configuration "${run.options.configName}")` : '';
-        return this.finish(id, { status: 'Failed', exitCode: code, reason: `Timed out after ${formatSeconds(timeout!)}${where}; the container was stopped.` }, listener);
+        outcome = { status: 'Failed', exitCode: code, reason: `Timed out after ${formatSeconds(timeout!)}${where}; the container was stopped.` };
+      } else if (code === 0) {
+        outcome = { status: 'Completed', exitCode: 0 };
+      } else {
+        outcome = { status: 'Failed', exitCode: code, reason: await describeFailedExit(code, exit.oomKilled, latest ?? run, paths.logs) };
       }
-      if (code === 0) return this.finish(id, { status: 'Completed', exitCode: 0 }, listener);
-      return this.finish(id, { status: 'Failed', exitCode: code, reason: await describeFailedExit(code, exit.oomKilled, latest ?? run, paths.logs) }, listener);
+      const final = await this.finish(id, { ...outcome, ...engineTimes(exit) }, listener);
+      // Only once the record is final: a follower that dies in between leaves an exited container behind, never
+      // a finished run that the next process finds without a container and records as Lost.
+      await execution.remove().catch(() => undefined);
+      return final;
     } finally {
       clearTimeout(timer);
       caps?.stop();
@@ -421,7 +439,7 @@ export class RunLifecycle {
   private async finish(id: string, patch: Partial<RunRecord>, listener: RunListener): Promise<RunRecord> {
     const paths = this.store.paths(id);
     const tracking = await readRunTracking(paths.tracking, paths.outputs).catch(() => undefined);
-    const final = await this.store.update(id, { ...patch, ...(tracking ?? {}), endedAt: new Date().toISOString() });
+    const final = await this.store.update(id, { ...patch, ...(tracking ?? {}), endedAt: patch.endedAt ?? new Date().toISOString() });
     listener.onStatus?.(final);
     return final;
   }

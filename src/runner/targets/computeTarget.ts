@@ -78,10 +78,11 @@ export interface Execution {
   followLogs(fromByte: number, onChunk: (stream: LogStreamName, chunk: Buffer) => void, options?: { follow?: boolean }): Promise<void>;
   /** Resolves when the run has exited; rejects with TargetGoneError when the engine stops answering. */
   wait(): Promise<ExitStatus>;
-  /** Stops the run (a graceful stop, then a kill); stopping one that already ended or is gone is no error. */
-  cancel(): Promise<void>;
-  /** Kills the run at once, with no grace to go on writing (a run past a size cap); cancel where absent. */
-  kill?(): Promise<void>;
+  /**
+   * Stops the run (a graceful stop, then a kill; with `now`, the kill at once); stopping one that already
+   * ended or is gone is no error.
+   */
+  cancel(options?: { now?: boolean }): Promise<void>;
   /** Copies what the run wrote to its outputs folder into `destDir` (a no-op where it wrote there directly). */
   collectOutputs(destDir: string): Promise<void>;
   /** Copies the run's tracking events (events.jsonl) into `destDir`; like collectOutputs. */
@@ -94,6 +95,12 @@ export interface ExitStatus {
   exitCode: number;
   /** Killed by the kernel at its memory limit. */
   oomKilled: boolean;
+  /**
+   * When the run started and ended by the engine's clock (ISO 8601), when the engine knows: a follower that
+   * reattaches long after the exit records the run's own times, not the time it caught up.
+   */
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface FoundExecution {

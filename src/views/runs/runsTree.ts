@@ -24,6 +24,8 @@ const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
   Failed: ['error', 'testing.iconFailed'],
   Canceled: ['circle-slash', 'disabledForeground'],
   Lost: ['question', 'problemsWarningIcon.foreground'],
+  // Its run.json cannot be used; the tooltip shows the reason.
+  Unreadable: ['warning', 'problemsErrorIcon.foreground'],
 };
 
 function shortId(id: string): string {

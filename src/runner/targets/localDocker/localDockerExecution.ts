@@ -13,6 +13,12 @@ export function isConnectionError(err: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT'].includes(code ?? '') || /socket hang up|aborted/i.test(String((err as Error).message));
 }
 
+/** A time from docker inspect as ISO 8601 (milliseconds); undefined for Docker's "never" (0001-01-01) or garbage. */
+function engineTime(value: string | undefined): string | undefined {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
+}
+
 /** Host folders bind-mounted as a run's outputs and tracking folders. */
 interface HostFolders {
   outputs?: string;
@@ -88,13 +94,15 @@ export class LocalDockerExecution implements Execution {
       );
     });
     this.inspected = await this.container.inspect().catch(() => undefined);
-    return { exitCode: exit.StatusCode, oomKilled: !!this.inspected?.State?.OOMKilled };
+    const state = this.inspected?.State;
+    return { exitCode: exit.StatusCode, oomKilled: !!state?.OOMKilled, startedAt: engineTime(state?.StartedAt), finishedAt: engineTime(state?.FinishedAt) };
   }
 
-  async cancel(): Promise<void> {
-    await this.container.stop({ t: 5 }).catch((err) => {
-      // 304: already stopped; 404: already gone. Both mean there is nothing left to stop.
-      if (!isNotFound(err) && (err as { statusCode?: number }).statusCode !== 304) throw err;
+  async cancel(options: { now?: boolean } = {}): Promise<void> {
+    const stopped = options.now ? this.container.kill() : this.container.stop({ t: 5 });
+    await stopped.catch((err: { statusCode?: number }) => {
+      // 304: already stopped; 404: already gone; 409 (kill): not running. All mean there is nothing left to stop.
+      if (!isNotFound(err) && err.statusCode !== 304 && err.statusCode !== 409) throw err;
     });
   }
 

@@ -16,19 +16,8 @@ import { containerUser, handFoldersToRun, reclaimFolder, runFolderOf } from './r
  * ended: collecting is the moment the host takes what the run wrote (runUser.ts says why this holds).
  */
 class ContainedExecution extends LocalDockerExecution {
-  constructor(
-    docker: Docker,
-    private readonly box: Docker.Container,
-    private readonly created?: { outputs: string; tracking: string },
-  ) {
-    super(docker, box, created);
-  }
-
-  async kill(): Promise<void> {
-    await this.box.kill().catch((err: { statusCode?: number }) => {
-      // 404: gone; 409: not running. Either way nothing is left to kill.
-      if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
-    });
+  constructor(docker: Docker, container: Docker.Container, private readonly created?: { outputs: string; tracking: string }) {
+    super(docker, container, created);
   }
 
   override async collectOutputs(destDir: string): Promise<void> {
