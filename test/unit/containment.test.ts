@@ -61,13 +61,16 @@ describe('Container containment (real Docker)', function () {
 
   describe('a script that tries to become root through a setuid copy of python in its image', () => {
     let imageTag: string | undefined;
+    let hostile: string | undefined;
     after(async () => {
       if (imageTag) await removeImages([imageTag]);
+      // Where containment fails, what it leaves is a setuid-root binary: never keep it in /tmp.
+      if (hostile) fs.rmSync(hostile, { recursive: true, force: true });
     });
 
     it('stays unprivileged: no root-owned, setuid or device file reaches the host, during the run or after', async () => {
       // Its own workspace: a Dockerfile decides the environment of every script next to it.
-      const hostile = createTestWorkspace('mlw-contain-setuid-');
+      hostile = createTestWorkspace('mlw-contain-setuid-');
       write(hostile, 'Dockerfile', [
         `FROM ${testBaseImage()}`,
         'USER root',
