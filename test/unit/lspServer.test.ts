@@ -194,7 +194,7 @@ describe('Language server (run configurations, over LSP)', function () {
     assert.match((timeout.documentation as { value: string }).value, /Stop the run after this long/);
 
     const nested = await at(3, 3);
-    assert.deepEqual(nested.map((i) => i.label), ['cpus', 'memory', 'gpus']);
+    assert.deepEqual(nested.map((i) => i.label), ['cpus', 'memory', 'gpus', 'pids', 'outputs', 'logs', 'tracking']);
 
     const network = await at(4, 9);
     assert.deepEqual(network.map((i) => i.label), ['bridge', 'none']);

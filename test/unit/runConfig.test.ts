@@ -123,8 +123,8 @@ network: bridge
     refused('resources:\n  gpu: 1\n', 'resources.gpu', 'unknown key; did you mean "gpus"?');
     refused('resources:\n  mem: 1g\n', 'resources.mem', 'unknown key; did you mean "memory"?');
     refused('resources:\n  timeout: 1h\n', 'resources.timeout', 'unknown key; "timeout" is a top-level key, not under "resources:"');
-    refused('resources:\n  disk: 10g\n', 'resources.disk', 'unknown key; known keys are cpus, memory, gpus');
-    refused('resources: 4\n', 'resources', /must be a mapping with cpus, memory and\/or gpus, not 4/);
+    refused('resources:\n  disk: 10g\n', 'resources.disk', 'unknown key; known keys are cpus, memory, gpus, pids, outputs, logs, tracking');
+    refused('resources: 4\n', 'resources', /must be a mapping with cpus, memory, gpus, pids, outputs, logs and\/or tracking, not 4/);
   });
 
   it('checks script: a workspace-relative .py path without ".."', () => {
@@ -206,6 +206,21 @@ network: bridge
     for (const bad of ['-1', '1.5', 'some', '"1"', 'true']) {
       refused(`resources:\n  gpus: ${bad}\n`, 'resources.gpus', /must be a whole number of GPUs \(0 or more\) or "all"/);
     }
+  });
+
+  it('checks resources.pids (a whole number, at least 4) and the size caps outputs, logs and tracking', () => {
+    assert.deepEqual(parse('resources:\n  pids: 64\n  outputs: 1g\n  logs: 10m\n  tracking: 512k\n').resources, {
+      pids: 64,
+      outputsBytes: 1024 ** 3,
+      logsBytes: 10 * 1024 ** 2,
+      trackingBytes: 512 * 1024,
+    });
+    for (const bad of ['3', '1.5', 'many', '"64"']) {
+      refused(`resources:\n  pids: ${bad}\n`, 'resources.pids', /^must be a whole number of processes, at least 4, like 4096, not /);
+    }
+    refused('resources:\n  outputs: huge\n', 'resources.outputs', '"huge" is not a size; use a number of bytes or a suffix like 100m or 10g');
+    refused('resources:\n  logs: 0\n', 'resources.logs', 'must be greater than 0, not 0');
+    refused('resources:\n  tracking: [1m]\n', 'resources.tracking', /not a size/);
   });
 
   it('checks resources.memory: a size of at least 6 MiB', () => {

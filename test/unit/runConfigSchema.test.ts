@@ -117,10 +117,11 @@ describe('run configurations: the key table', () => {
   it('lists every key once, each parent followed by its children', () => {
     assert.deepEqual(
       runConfigKeys().map((k) => k.path),
-      ['script', 'args', 'env', 'image', 'target', 'resources', 'resources.cpus', 'resources.memory', 'resources.gpus', 'timeout', 'network'],
+      ['script', 'args', 'env', 'image', 'target', 'resources', 'resources.cpus', 'resources.memory', 'resources.gpus', 'resources.pids', 'resources.outputs',
+        'resources.logs', 'resources.tracking', 'timeout', 'network'],
     );
     assert.deepEqual(keysUnder('').map((k) => k.name), ['script', 'args', 'env', 'image', 'target', 'resources', 'timeout', 'network']);
-    assert.deepEqual(keysUnder('resources').map((k) => k.name), ['cpus', 'memory', 'gpus']);
+    assert.deepEqual(keysUnder('resources').map((k) => k.name), ['cpus', 'memory', 'gpus', 'pids', 'outputs', 'logs', 'tracking']);
     assert.deepEqual(keysUnder('env'), []);
   });
 

@@ -245,7 +245,7 @@ const cpus = key<number>({
 const memory = key<number>({
   name: 'memory',
   type: 'size: bytes, or a number with a suffix like 512m or 2g',
-  summary: 'The memory limit, in bytes or with a suffix like 512m or 2g; at least 6m.',
+  summary: "The memory limit, in bytes or with a suffix like 512m or 2g; at least 6m (half of the Docker engine's memory when not set).",
   details: "Every suffix is binary (`2GB` = `2g` = 2 GiB), as in Docker's `--memory`. Past the limit the run is stopped as out of memory.",
   example: '2g',
   schema: { anyOf: [{ type: 'number', minimum: MIN_MEMORY_BYTES }, { type: 'string', pattern: MEMORY_PATTERN }] },
@@ -279,16 +279,60 @@ const gpus = key<number | 'all'>({
   },
 });
 
+/** Fewer than this and docker-init and python cannot both start, which fails in ways that name no key. */
+const MIN_PIDS = 4;
+
+const pids = key<number>({
+  name: 'pids',
+  type: `whole number, at least ${MIN_PIDS}`,
+  summary: 'Most processes and threads the run may have at once (4096 when not set).',
+  details: 'A guard against fork bombs and runaway thread pools; data-loader workers and BLAS threads each count.',
+  example: '4096',
+  schema: { type: 'integer', minimum: MIN_PIDS },
+  validate(value, check, k) {
+    const raw = isScalar(value) ? value.value : undefined;
+    if (typeof raw === 'number' && Number.isInteger(raw) && raw >= MIN_PIDS) return raw;
+    check.report(k, `must be a whole number of processes, at least ${MIN_PIDS}, like 4096, not ${describe(value)}`, value);
+  },
+  apply: (config, value) => (config.resources.pids = value),
+});
+
+/** A cap on what a run writes somewhere, in bytes or with a binary suffix, as memory is written. */
+function sizeCap(name: string, summary: string, example: string, apply: (config: RunConfig, bytes: number) => void): KeySpec {
+  return key<number>({
+    name,
+    type: 'size: bytes, or a number with a suffix like 100m or 10g',
+    summary,
+    details: 'Sizes are apparent sizes (a sparse file counts in full), with binary suffixes (`1g` = 1 GiB). A run that passes the cap is stopped and fails with a reason naming this key.',
+    example,
+    schema: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: MEMORY_PATTERN }] },
+    validate(value, check, k) {
+      const bytes = parseMemory(isScalar(value) ? value.value : undefined);
+      if (bytes === undefined) {
+        return void check.report(k, `${describe(value)} is not a size; use a number of bytes or a suffix like 100m or 10g`, value);
+      }
+      if (bytes <= 0) return void check.report(k, `must be greater than 0, not ${describe(value)}`, value);
+      return bytes;
+    },
+    apply,
+  });
+}
+
+const outputsCap = sizeCap('outputs', 'The most the run may write to its outputs folder (10g when not set).', '10g', (c, v) => (c.resources.outputsBytes = v));
+const logsCap = sizeCap('logs', 'The most output (stdout and stderr) the run may print (100m when not set).', '100m', (c, v) => (c.resources.logsBytes = v));
+const trackingCap = sizeCap('tracking', 'The most the run may log as metrics, params and tags (100m when not set).', '100m', (c, v) => (c.resources.trackingBytes = v));
+
 const resources = under(
   key<never>({
     name: 'resources',
-    type: 'mapping with cpus, memory and/or gpus',
-    summary: 'Limits for the container.',
+    type: 'mapping with cpus, memory, gpus, pids, outputs, logs and/or tracking',
+    summary: 'Limits for the container and caps on what the run may write.',
+    details: 'Without `memory`, a run may use half of the Docker engine\'s memory; the run record lists the limits it ran under.',
     example: 'cpus: 1.5\nmemory: 2g',
     default: {},
     schema: { type: 'object' },
   }),
-  [cpus, memory, gpus],
+  [cpus, memory, gpus, pids, outputsCap, logsCap, trackingCap],
 );
 
 const timeout = key<number>({
@@ -312,7 +356,11 @@ const timeout = key<number>({
 const network = key<'none' | 'bridge'>({
   name: 'network',
   type: '"bridge" or "none"',
-  summary: 'Network access of the script: "bridge" (the default) or "none" (no network).',
+  summary:
+    'Network access of the script: "bridge" (the default: the network, and services on this machine listening on all addresses) or "none" (no network).',
+  details:
+    'With "bridge" the script reaches what the Docker host reaches, and through the bridge gateway also services on the ' +
+    'host itself that listen on all addresses (0.0.0.0), not only on 127.0.0.1. "none" leaves it only a loopback interface of its own.',
   example: 'none',
   default: 'bridge',
   enumValues: ['bridge', 'none'],

@@ -1,5 +1,6 @@
 /** The parsed shape of a run configuration and the error that refuses one. */
 import { UserFacingError } from '../common/errors';
+import type { RunResources } from '../runs/run';
 
 export interface RunConfig {
   /** File name without extension. */
@@ -14,7 +15,7 @@ export interface RunConfig {
   image?: string;
   target: 'local';
   /** gpus is never 0: "no GPUs" is always represented by its absence. */
-  resources: { cpus?: number; memoryBytes?: number; gpus?: number | 'all' };
+  resources: RunResources;
   timeoutSeconds?: number;
   network: 'none' | 'bridge';
 }

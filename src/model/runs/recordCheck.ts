@@ -55,6 +55,7 @@ const FIELDS: [keyof RunRecord, Check, string][] = [
   ['git', shape({ commit: isString, branch: isString, dirty: isBoolean, remote: isString, patch: isString, untracked: isStrings }, ['commit']), 'git lineage with a commit'],
   ['snapshot', shape({ files: isNumber, bytes: isNumber, hash: isString }), 'a snapshot summary (files, bytes)'],
   ['options', shape({ configName: isString, image: isString, env: valuesAre(isString), timeoutSeconds: isNumber, network: isString, resources: isObject }), 'run options'],
+  ['limits', shape({ memoryBytes: isNumber, pids: isInteger, outputsBytes: isNumber, logsBytes: isNumber, trackingBytes: isNumber, defaulted: isStrings }, ['pids', 'outputsBytes', 'logsBytes', 'trackingBytes']), 'run limits (pids, outputsBytes, logsBytes, trackingBytes)'],
   ['parentId', isString, 'text'],
   ['owner', shape({ pid: isInteger, host: isString }, ['pid', 'host']), 'an owner (pid, host)'],
   ['cancelRequested', isBoolean, 'true or false'],

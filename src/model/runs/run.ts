@@ -34,9 +34,36 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Use exactly this image: no environment resolution, no build. */
   image?: string;
-  resources?: { cpus?: number; memoryBytes?: number; gpus?: number | 'all' };
+  resources?: RunResources;
   timeoutSeconds?: number;
   network?: 'none' | 'bridge';
+}
+
+/** What a run configuration's `resources` sets; each absent one takes its default (see RunLimits). */
+export interface RunResources {
+  cpus?: number;
+  memoryBytes?: number;
+  gpus?: number | 'all';
+  /** Most processes and threads the run may have at once. */
+  pids?: number;
+  /** Caps, in apparent bytes, on what the run may write to its outputs and tracking folders and to its logs. */
+  outputsBytes?: number;
+  logsBytes?: number;
+  trackingBytes?: number;
+}
+
+/**
+ * The limits a run ran under, defaults included, so the record says what held it even when its run
+ * configuration set none. memoryBytes is absent only when the engine's memory was unknown (then no limit).
+ */
+export interface RunLimits {
+  memoryBytes?: number;
+  pids: number;
+  outputsBytes: number;
+  logsBytes: number;
+  trackingBytes: number;
+  /** Run-config keys that were not set and took their default, e.g. ["resources.memory"]. */
+  defaulted: string[];
 }
 
 /** Which process follows a run, so another process can tell an orphaned run from a live one. */
@@ -93,6 +120,8 @@ export interface RunRecord {
     dropped?: DroppedEntry[];
   };
   options?: RunOptions;
+  /** The limits it ran under (its run configuration's, else the defaults), set when its execution is created. */
+  limits?: RunLimits;
   /** The run this one reran (same snapshot, image and arguments). */
   parentId?: string;
   owner?: RunOwner;

@@ -11,6 +11,7 @@ import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
 import { ComputeTarget, Execution, ExitStatus, ImageBuildError, LogStreamName } from '../targets/computeTarget';
 import { describeFailedExit, formatSeconds } from './reasons';
+import { CapWatch, LogCap, exceededCap, resolveRunLimits } from './runLimits';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
 
 export interface RunRequest {
@@ -56,6 +57,11 @@ function newRunState(execution?: Execution): RunState {
   let signalCancel: () => void = () => undefined;
   const canceledSignal = new Promise<void>((resolve) => (signalCancel = resolve));
   return { canceled: false, timedOut: false, execution, canceledSignal, signalCancel };
+}
+
+/** A run past a cap gets no grace period to write more. */
+async function stopNow(execution: Execution): Promise<void> {
+  await execution.cancel({ now: true }).catch(() => undefined);
 }
 
 /** A run's start and end by the engine's clock, when it knows them (see ExitStatus). */
@@ -317,6 +323,7 @@ export class RunLifecycle {
       const granted = await Promise.race([this.queue.acquire(record.id), state.canceledSignal.then(() => undefined)]);
       if (!granted) return this.finish(record.id, { status: 'Canceled', reason: 'Canceled by user while queued.' }, listener);
       release = granted;
+      const limits = resolveRunLimits(record.options ?? {}, await this.target.memoryCapacity?.().catch(() => undefined));
       const execution = await this.target.create({
         run: record,
         imageId,
@@ -324,9 +331,10 @@ export class RunLifecycle {
         workspaceRoot: this.store.workspaceRoot,
         outputsDir: paths.outputs,
         trackingDir: paths.tracking,
+        limits,
       });
       state.execution = execution;
-      await this.store.update(record.id, { containerId: execution.id });
+      await this.store.update(record.id, { containerId: execution.id, limits });
       if (await canceledElsewhere()) {
         await execution.remove().catch(() => undefined);
         return this.finish(record.id, { status: 'Canceled', reason: 'Canceled by user before it started.' }, listener);
@@ -370,22 +378,28 @@ export class RunLifecycle {
         void execution.cancel().catch(() => undefined);
       }, Math.max(0, started + timeout * 1000 - Date.now()));
     }
+    const paths = this.store.paths(id);
+    // Caps on what the run writes: passing one stops it, and the reason names the cap (runLimits.ts).
+    const caps = run.limits && new CapWatch(paths, run.limits, run.options?.configName, () => void stopNow(execution));
     try {
-      const logsEnded = this.streamLogs(id, execution, true, listener);
+      const logsEnded = this.streamLogs(id, execution, true, listener, caps);
       // Observed now, awaited below: a stream that fails early must not surface as an unhandled rejection.
       logsEnded.catch(() => undefined);
       const exit = await execution.wait();
       await logsEnded;
-      const paths = this.store.paths(id);
+      caps?.stop();
       // What the run wrote is kept even when collecting part of it fails; the record says what is there.
       await execution.collectOutputs(paths.outputs).catch(() => undefined);
       await keepOnlySafeOutputs(this.store, id, (text) => listener.onOutput?.(id, 'stderr', Buffer.from(text))).catch(() => undefined);
       await execution.collectTracking(paths.tracking).catch(() => undefined);
       const code = exit.exitCode;
       const latest = await this.store.get(id);
+      const overCap = caps?.reason ?? (run.limits && (await exceededCap(paths, run.limits, run.options?.configName)));
       let outcome: Partial<RunRecord>;
       if (state.canceled || latest?.cancelRequested) {
         outcome = { status: 'Canceled', exitCode: code, reason: 'Canceled by user.' };
+      } else if (overCap) {
+        outcome = { status: 'Failed', exitCode: code, reason: overCap };
       } else if (state.timedOut) {
         const where = run.options?.configName ? ` (timeout in run configuration "${run.options.configName}")` : '';
         outcome = { status: 'Failed', exitCode: code, reason: `Timed out after ${formatSeconds(timeout!)}${where}; the container was stopped.` };
@@ -401,18 +415,24 @@ export class RunLifecycle {
       return final;
     } finally {
       clearTimeout(timer);
+      caps?.stop();
     }
   }
 
   /** Appends the execution's logs after the bytes logs.txt already holds; follows when asked to. */
-  private async streamLogs(id: string, execution: Execution, follow: boolean, listener: RunListener): Promise<void> {
+  private async streamLogs(id: string, execution: Execution, follow: boolean, listener: RunListener, caps?: CapWatch): Promise<void> {
     const file = this.store.paths(id).logs;
     const written = await fs.promises.stat(file).then((s) => s.size, () => 0);
+    const limits = (await this.store.get(id))?.limits;
+    // Without a follower (catch-up) a run past its log cap is stopped here; the one who finishes it says why.
+    const cap = limits && new LogCap(limits, written, () => (caps ? caps.logsExceeded() : void stopNow(execution)));
     const out = fs.createWriteStream(file, { flags: 'a' });
     try {
       await execution.followLogs(written, (stream, chunk) => {
-        out.write(chunk);
-        listener.onOutput?.(id, stream, chunk);
+        for (const part of cap ? cap.admit(chunk) : [chunk]) {
+          out.write(part);
+          listener.onOutput?.(id, stream, part);
+        }
       }, { follow });
     } finally {
       await new Promise((resolve) => out.end(resolve));

@@ -1,4 +1,4 @@
-import { RunEnvironment, RunOptions, RunRecord } from '../../model/runs/run';
+import { RunEnvironment, RunLimits, RunOptions, RunRecord } from '../../model/runs/run';
 
 /**
  * Where a run executes. The lifecycle (queue, cancel, reconcile, finish, RunStore) talks to the engine only
@@ -23,6 +23,8 @@ export interface ComputeTarget {
   findByRunId(runId: string): Promise<FoundExecution[]>;
   /** Why a run failed, when the error is this target's (its engine went away…); undefined for anything else. */
   describeFailure?(err: Error, run: RunRecord | undefined): string | undefined;
+  /** The memory a run could use at most (the engine's), from which the default memory limit is taken. */
+  memoryCapacity?(): Promise<number | undefined>;
 }
 
 export interface PreflightCheck {
@@ -57,6 +59,8 @@ export interface ExecutionSpec {
    */
   outputsDir: string;
   trackingDir: string;
+  /** Memory and pids limits the execution must apply (the lifecycle enforces the size caps itself). */
+  limits: RunLimits;
 }
 
 export type LogStreamName = 'stdout' | 'stderr';

@@ -9,13 +9,50 @@ import { describeEngineError } from '../../docker/engineErrors';
 import { ComputeTarget, ExecutionSpec, FoundExecution, PrepareRequest, PreflightCheck, TargetGoneError } from '../computeTarget';
 import { CONTAINER_HELPER, CONTAINER_OUTPUTS, CONTAINER_TRACKING, CONTAINER_WORKSPACE } from './containerPaths';
 import { LocalDockerExecution, isConnectionError } from './localDockerExecution';
+import { containerUser, handFoldersToRun, reclaimFolder, runFolderOf } from './runUser';
 
+/**
+ * A run container whose writable folders go back to the invoking account, stripped of set-id bits, once it has
+ * ended: collecting is the moment the host takes what the run wrote (runUser.ts says why this holds).
+ */
+class ContainedExecution extends LocalDockerExecution {
+  constructor(docker: Docker, container: Docker.Container, private readonly created?: { outputs: string; tracking: string }) {
+    super(docker, container, created);
+  }
 
-/** The uid:gid a run's process uses: never root; the caller's own ids when they are not root. */
-function containerUser(): { uid: number; gid: number } {
-  const uid = process.getuid?.() ?? 1000;
-  const gid = process.getgid?.() ?? 1000;
-  return uid === 0 ? { uid: 1000, gid: 1000 } : { uid, gid };
+  override async collectOutputs(destDir: string): Promise<void> {
+    await super.collectOutputs(destDir);
+    await reclaimFolder(destDir, runFolderOf(destDir, this.created?.tracking ?? path.join(path.dirname(destDir), 'tracking')));
+  }
+
+  override async collectTracking(destDir: string): Promise<void> {
+    await super.collectTracking(destDir);
+    await reclaimFolder(destDir, undefined);
+  }
+
+  /** A run that could not start gives its folders back at once: nothing may collect them later. */
+  override async start(): Promise<void> {
+    await super.start().catch(async (err: Error) => {
+      await this.giveBack();
+      throw err;
+    });
+  }
+
+  /** Also a run canceled before it started gives its folders back. */
+  override async remove(): Promise<void> {
+    await super.remove();
+    await this.giveBack();
+  }
+
+  private async giveBack(): Promise<void> {
+    if (!this.created) return;
+    await giveFoldersBack(this.created.outputs, this.created.tracking);
+  }
+}
+
+async function giveFoldersBack(outputs: string, tracking: string): Promise<void> {
+  await reclaimFolder(outputs, runFolderOf(outputs, tracking));
+  await reclaimFolder(tracking, undefined);
 }
 
 export interface LocalDockerOptions {
@@ -102,14 +139,12 @@ export class LocalDockerTarget implements ComputeTarget {
     await fs.promises.mkdir(outputsDir, { recursive: true });
     await fs.promises.mkdir(trackingDir, { recursive: true });
     const user = containerUser();
-    if (process.getuid?.() === 0) {
-      await fs.promises.chown(outputsDir, user.uid, user.gid);
-      await fs.promises.chown(trackingDir, user.uid, user.gid);
-    }
+    await handFoldersToRun([outputsDir, trackingDir], runFolderOf(outputsDir, trackingDir), user);
     const userEnv = Object.entries(options.env ?? {}).filter(([k]) => !k.startsWith('MLW_'));
     const pythonPath = options.env?.PYTHONPATH ? `${CONTAINER_HELPER}:${options.env.PYTHONPATH}` : CONTAINER_HELPER;
-    const { cpus, memoryBytes, gpus } = options.resources ?? {};
-    const container = await this.docker.createContainer({
+    const { cpus, gpus } = options.resources ?? {};
+    const { memoryBytes, pids } = spec.limits;
+    const container = await this.createContainer(() => giveFoldersBack(outputsDir, trackingDir), {
       Image: spec.imageId,
       Cmd: ['python', '-u', path.posix.basename(run.script), ...run.args],
       WorkingDir: scriptDir ? `${CONTAINER_WORKSPACE}/${scriptDir}` : CONTAINER_WORKSPACE,
@@ -132,6 +167,11 @@ export class LocalDockerTarget implements ComputeTarget {
       AttachStderr: false,
       HostConfig: {
         Init: true,
+        // No privilege to gain or hold: a setuid binary in the image stays the run's uid, and no capability
+        // (mknod, chown, fowner, fsetid, setuid…) is left, so nothing it writes can be root's or a device.
+        SecurityOpt: ['no-new-privileges:true'],
+        CapDrop: ['ALL'],
+        PidsLimit: pids,
         NetworkMode: options.network ?? 'bridge',
         ...(cpus ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
         // Swap equal to memory: the limit is a real limit, so exceeding it is an OOM kill, not slow paging.
@@ -145,15 +185,31 @@ export class LocalDockerTarget implements ComputeTarget {
         ],
       },
     });
-    return new LocalDockerExecution(this.docker, container, { outputs: outputsDir, tracking: trackingDir });
+    return new ContainedExecution(this.docker, container, { outputs: outputsDir, tracking: trackingDir });
+  }
+
+  /** A container the engine refused to create leaves no folder handed to its run. */
+  private async createContainer(giveBack: () => Promise<void>, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(options);
+    } catch (err) {
+      await giveBack();
+      throw err;
+    }
   }
 
   async findByRunId(runId: string): Promise<FoundExecution[]> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${runId}`] } });
     return containers.map((info) => ({
-      execution: new LocalDockerExecution(this.docker, this.docker.getContainer(info.Id)),
+      execution: new ContainedExecution(this.docker, this.docker.getContainer(info.Id)),
       state: info.State === 'running' ? 'running' : info.State === 'created' ? 'created' : 'stopped',
     }));
+  }
+
+  /** Undefined on an engine that cannot limit memory (no memory cgroup): a default there would only fail runs. */
+  async memoryCapacity(): Promise<number | undefined> {
+    const info = (await this.docker.info()) as { MemTotal?: number; MemoryLimit?: boolean };
+    return info.MemoryLimit === false ? undefined : info.MemTotal || undefined;
   }
 
   describeFailure(err: Error, run: RunRecord | undefined): string | undefined {
