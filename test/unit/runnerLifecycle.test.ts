@@ -187,8 +187,16 @@ describe('Experiment lifecycle (real Docker, real git)', function () {
       proxy.close();
       for (const s of sockets) s.destroy();
       const run = await handle.done;
-      assert.equal(run.status, 'Failed');
-      assert.match(run.reason ?? '', /Docker went away/);
+      // The container outlives the connection: the run waits, Running, for a process that reaches Docker.
+      assert.equal(run.status, 'Running');
+      assert.ok(run.engineLostAt);
+      assert.equal(run.owner, undefined);
+      assert.match(run.reason ?? '', /Docker went away while the run was going .*its outcome is unknown until Docker is back/);
+      assert.match(run.reason ?? '', new RegExp(`"docker -H unix://${sock} logs ${run.containerId!.slice(0, 12)}"`));
+      await runner.cancel(run.id);
+      const [reattached] = (await runner.reconcile('catch-up')).filter((r) => r.id === run.id);
+      assert.equal(reattached?.status, 'Canceled', `the next reconcile on a working connection records how it ended: ${reattached?.reason}`);
+      assert.deepEqual(await containersWithLabel(`mlw.run-id=${run.id}`), []);
     } finally {
       for (const c of await containersWithLabel(`mlw.run-id=${handle.id}`)) await docker.getContainer(c.Id).remove({ force: true });
     }

@@ -7,7 +7,7 @@ import { readGitState } from '../gitLineage';
 import { RunQueue } from '../runQueue';
 import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
-import { ComputeTarget, Execution, ImageBuildError, LogStreamName } from '../targets/computeTarget';
+import { ComputeTarget, Execution, ImageBuildError, LogStreamName, TargetGoneError } from '../targets/computeTarget';
 import { describeExit, formatSeconds } from './reasons';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
 
@@ -30,7 +30,10 @@ export interface RunListener {
 
 export interface RunHandle {
   readonly id: string;
-  /** Resolves with the final record once the run is Completed, Failed, Canceled or Lost. Never rejects. */
+  /**
+   * Resolves with the final record once the run is Completed, Failed, Canceled or Lost; or, when the engine
+   * went away mid-run, with the record left Running (engineLostAt) for a later reattach. Never rejects.
+   */
   readonly done: Promise<RunRecord>;
   cancel(): Promise<void>;
 }
@@ -218,7 +221,10 @@ export class RunLifecycle {
         continue;
       }
       const state = newRunState(execution);
-      const done = this.follow(run.id, execution, state, listener).catch((err: Error) => this.failed(run.id, err, listener));
+      const followed = this.follow(run.id, execution, state, listener);
+      const done = (run.engineLostAt ? followed.then((final) => this.afterEngineReturned(final, listener)) : followed).catch((err: Error) =>
+        this.failed(run.id, err, listener),
+      );
       const handle = this.register(run.id, state, done);
       if (mode === 'catch-up' || found.state !== 'running') touched.push(await handle.done);
       else touched.push((await this.store.get(run.id))!);
@@ -317,6 +323,22 @@ export class RunLifecycle {
     return this.register(record.id, state, done);
   }
 
+  /**
+   * A run whose engine went away and came back: a signal exit then is the engine's shutdown stopping the
+   * container (dockerd stops its containers unless it runs with live-restore), not something the script did.
+   */
+  private async afterEngineReturned(final: RunRecord, listener: RunListener): Promise<RunRecord> {
+    let reason: string | undefined;
+    // The "Docker went away" reason no longer holds once the run's end is known.
+    if (final.status === 'Completed') reason = undefined;
+    else if (final.status === 'Failed' && final.exitCode !== undefined && final.exitCode > 128 && final.exitCode < 160) {
+      reason = `Stopped by the Docker engine, which was shut down while the run was going (exit code ${final.exitCode}); the script did not finish.`;
+    } else return final;
+    const updated = await this.store.update(final.id, { reason });
+    listener.onStatus?.(updated);
+    return updated;
+  }
+
   private async failed(id: string, err: Error, listener: RunListener): Promise<RunRecord> {
     let reason: string | undefined;
     if (err instanceof ImageBuildError) {
@@ -325,6 +347,17 @@ export class RunLifecycle {
       reason = err.message;
     } else if (this.target.describeFailure) {
       reason = this.target.describeFailure(err, await this.store.get(id).catch(() => undefined));
+    }
+    if (err instanceof TargetGoneError) {
+      // Not final: the container may well outlive the engine's absence. Without an owner the run is the next
+      // reconcile's to reattach, in this process or any other, once the engine answers again.
+      const waiting = await this.store.update(id, { reason, engineLostAt: new Date().toISOString(), owner: undefined });
+      listener.onStatus?.(waiting);
+      return waiting;
+    }
+    // A create or start that failed leaves a container nobody would remove (a running one is left alone).
+    for (const found of await this.target.findByRunId(id).catch(() => [])) {
+      if (found.state !== 'running') await found.execution.remove().catch(() => undefined);
     }
     return this.finish(id, { status: 'Failed', reason: reason ?? `Internal error: ${err.message}` }, listener);
   }
