@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     const known = new Set(runDirs(store));
     const reconcileMs: number[] = [];
     const bad: string[] = [];
+    const reconcileErrors: string[] = [];
     let unreadable = 0;
     let wrong = 0;
     let killedBeforeStart = 0;
@@ -84,7 +85,12 @@ async function main(): Promise<void> {
       // The container goes on alone; once Docker says it exited (or it never started), the next list catches up.
       await settled(docker, id);
       const r0 = Date.now();
-      await runner.reconcile('catch-up');
+      await runner.reconcile('catch-up').catch(async (err: Error) => {
+        // Counted, then retried once the lock a kill left behind is stale enough to take over.
+        reconcileErrors.push(`${id}: ${err.message}`);
+        await sleep(16_000);
+        await runner.reconcile('catch-up').catch((again: Error) => reconcileErrors.push(`${id} (retry): ${again.message}`));
+      });
       reconcileMs.push(Date.now() - r0);
       const v = await judge(store, id, events);
       if (v.verdict === 'unreadable') unreadable++;
@@ -102,8 +108,16 @@ async function main(): Promise<void> {
     figure('unreadable records', unreadable);
     figure('wrong records', wrong);
     figure('containers left behind after reconcile', leftovers.length);
+    figure('reconciles that failed (then retried after 16 s)', reconcileErrors.length);
     figure('catch-up reconcile ms (median / p95)', `${fmtMs(median(reconcileMs))} / ${fmtMs(percentile(reconcileMs, 95))}`);
-    for (const b of bad.slice(0, 20)) console.log(`    ${b}`);
+    for (const b of [...bad.slice(0, 20), ...reconcileErrors.slice(0, 5)]) console.log(`    ${b}`);
+    if (bad.length > 20) console.log(`    … and ${bad.length - 20} more`);
+    const kinds = new Map<string, number>();
+    for (const b of bad) {
+      const kind = b.replace(/^\S+ killed at \d+ ms: /, '').replace(/\d+/g, 'N');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    for (const [kind, n] of kinds) console.log(`    ${n} x ${kind}`);
     for (const c of leftovers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     if (unreadable || wrong) process.exitCode = 1;
   } finally {
