@@ -98,6 +98,12 @@ describe('Docker going away mid-run (a second dockerd, stopped and started)', fu
     const docker = engine.client();
     const [info] = await docker.listContainers({ all: true, filters: { label: [`mlw.run-id=${run.id}`] } });
     assert.ok(info, 'the container survived the engine restart');
+    // Still running: the first list after the engine is back ends the "went away" state.
+    mlw(ws, 'runs', 'list', '--docker-host', engine.host);
+    const caughtUp = (await store.get(run.id))!;
+    assert.equal(caughtUp.status, 'Running');
+    assert.equal(caughtUp.engineLostAt, undefined);
+    assert.equal(caughtUp.reason, undefined);
     await docker.getContainer(info.Id).wait();
     const list = mlw(ws, 'runs', 'list', '--json', '--docker-host', engine.host);
     const listed = JSON.parse(list.stdout).find((r: { id: string }) => r.id === run.id);
@@ -108,6 +114,23 @@ describe('Docker going away mid-run (a second dockerd, stopped and started)', fu
     assert.ok(final.startedAt && final.endedAt);
     assertCounterLogs(fs.readFileSync(store.paths(run.id).logs, 'utf8'), true);
     assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`mlw.run-id=${run.id}`] } }), [], 'the exited container is removed');
+  });
+
+  it('a run that ends while its engine is stopped (live-restore) is Completed with a note that its logs may have a gap', async () => {
+    await engine.stopEngine();
+    await engine.startEngine(true);
+    const store = new RunStore(ws);
+    const run = await startCounter(store);
+    await engine.stopEngine();
+    assert.equal(await run.exited, 1);
+    await new Promise((r) => setTimeout(r, 7000)); // the script's remaining ~4 s pass with no engine
+    await engine.startEngine(true);
+    const listed = JSON.parse(mlw(ws, 'runs', 'list', '--json', '--docker-host', engine.host).stdout).find((r: { id: string }) => r.id === run.id);
+    assert.equal(listed.status, 'Completed');
+    const final = (await store.get(run.id))!;
+    assert.equal(final.exitCode, 0);
+    assert.match(final.reason ?? '', /Docker keeps no output written while its engine is stopped, so the logs may miss lines from then/);
+    assertCounterLogs(fs.readFileSync(store.paths(run.id).logs, 'utf8'), false);
   });
 
   it('a graceful engine stop (no live-restore) is recorded after the restart as stopped by the engine, not "signal 15"; container removed', async () => {

@@ -210,6 +210,9 @@ export class RunLifecycle {
         continue;
       }
       const { execution } = found;
+      // Found running once the engine is back: its absence is over, and nothing of it was missed or stopped.
+      const engineLost = !!run.engineLostAt && found.state !== 'running';
+      if (run.engineLostAt && !engineLost) await this.store.update(run.id, { engineLostAt: undefined, reason: undefined });
       if (found.state === 'running' && mode === 'catch-up') {
         await this.streamLogs(run.id, execution, false, listener);
         continue;
@@ -222,7 +225,7 @@ export class RunLifecycle {
       }
       const state = newRunState(execution);
       const followed = this.follow(run.id, execution, state, listener);
-      const done = (run.engineLostAt ? followed.then((final) => this.afterEngineReturned(final, listener)) : followed).catch((err: Error) =>
+      const done = (engineLost ? followed.then((final) => this.afterEngineReturned(final, listener)) : followed).catch((err: Error) =>
         this.failed(run.id, err, listener),
       );
       const handle = this.register(run.id, state, done);
@@ -324,14 +327,17 @@ export class RunLifecycle {
   }
 
   /**
-   * A run whose engine went away and came back: a signal exit then is the engine's shutdown stopping the
-   * container (dockerd stops its containers unless it runs with live-restore), not something the script did.
+   * A run whose engine went away, found ended once it is back: a signal exit then is the engine's shutdown
+   * stopping the container (dockerd stops its containers unless it runs with live-restore), not the script.
    */
   private async afterEngineReturned(final: RunRecord, listener: RunListener): Promise<RunRecord> {
     let reason: string | undefined;
-    // The "Docker went away" reason no longer holds once the run's end is known.
-    if (final.status === 'Completed') reason = undefined;
-    else if (final.status === 'Failed' && final.exitCode !== undefined && final.exitCode > 128 && final.exitCode < 160) {
+    // Found ended at the first look after the engine went away. What a container prints while its engine is
+    // stopped is kept by nobody if it exits before the engine is back (live-restore keeps the container, not
+    // that output), so the record says its logs may have a gap.
+    if (final.status === 'Completed') {
+      reason = 'Completed, but Docker was stopped while it ran and it ended before it was reattached: Docker keeps no output written while its engine is stopped, so the logs may miss lines from then.';
+    } else if (final.status === 'Failed' && final.exitCode !== undefined && final.exitCode > 128 && final.exitCode < 160) {
       reason = `Stopped by the Docker engine, which was shut down while the run was going (exit code ${final.exitCode}); the script did not finish.`;
     } else return final;
     const updated = await this.store.update(final.id, { reason });
