@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from '../../src/model/runs/run';
 import { RunStore } from '../../src/model/runs/runStore';
 import { TRACKING_FILE, readTracking } from '../../src/model/runs/tracking';
-import { connectDocker } from '../../src/runner/docker/client';
+import { connectDocker, describeDockerHost } from '../../src/runner/docker/client';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { RunQueue } from '../../src/runner/runQueue';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
@@ -200,6 +200,10 @@ describe('Experiment lifecycle (real Docker, real git)', function () {
     } finally {
       for (const c of await containersWithLabel(`mlw.run-id=${handle.id}`)) await docker.getContainer(c.Id).remove({ force: true });
     }
+  });
+
+  it('names the default engine by its socket in messages, not by docker-modem\'s socket finder', () => {
+    assert.equal(describeDockerHost(connectDocker('')), 'unix:///var/run/docker.sock');
   });
 
   it('marks a run Lost when its container is gone and its process ended', async () => {
