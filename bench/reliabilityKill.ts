@@ -6,7 +6,7 @@
  * unreadable and wrong records, and containers left behind.
  */
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
+import * as fs from 'node:fs';
 import Docker from 'dockerode';
 import { RunStore } from '../src/model/runs/runStore';
 import { ExperimentRunner } from '../src/runner/experimentRunner';
@@ -122,8 +122,8 @@ async function main(): Promise<void> {
     if (unreadable || wrong) process.exitCode = 1;
   } finally {
     events.close();
+    fs.rmSync(ws, { recursive: true, force: true });
   }
-  console.log(`  workspace: ${path.basename(ws)}`);
 }
 
 main().catch((err) => {

@@ -58,6 +58,7 @@ describe('Docker going away mid-run (a second dockerd, stopped and started)', fu
   });
   after(async () => {
     await engine?.dispose();
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
 
   /** Starts `mlw run counter.py` on the second engine and resolves once the run is Running with some logs. */
