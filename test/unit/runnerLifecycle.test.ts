@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from '../../src/model/runs/run';
 import { RunStore } from '../../src/model/runs/runStore';
 import { TRACKING_FILE, readTracking } from '../../src/model/runs/tracking';
-import { connectDocker } from '../../src/runner/docker/client';
+import { connectDocker, describeDockerHost } from '../../src/runner/docker/client';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { RunQueue } from '../../src/runner/runQueue';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
@@ -187,11 +187,23 @@ describe('Experiment lifecycle (real Docker, real git)', function () {
       proxy.close();
       for (const s of sockets) s.destroy();
       const run = await handle.done;
-      assert.equal(run.status, 'Failed');
-      assert.match(run.reason ?? '', /Docker went away/);
+      // The container outlives the connection: the run waits, Running, for a process that reaches Docker.
+      assert.equal(run.status, 'Running');
+      assert.ok(run.engineLostAt);
+      assert.equal(run.owner, undefined);
+      assert.match(run.reason ?? '', /Docker went away while the run was going .*its outcome is unknown until Docker is back/);
+      assert.match(run.reason ?? '', new RegExp(`"docker -H unix://${sock} logs ${run.containerId!.slice(0, 12)}"`));
+      await runner.cancel(run.id);
+      const [reattached] = (await runner.reconcile('catch-up')).filter((r) => r.id === run.id);
+      assert.equal(reattached?.status, 'Canceled', `the next reconcile on a working connection records how it ended: ${reattached?.reason}`);
+      assert.deepEqual(await containersWithLabel(`mlw.run-id=${run.id}`), []);
     } finally {
       for (const c of await containersWithLabel(`mlw.run-id=${handle.id}`)) await docker.getContainer(c.Id).remove({ force: true });
     }
+  });
+
+  it('names the default engine by its socket in messages, not by docker-modem\'s socket finder', () => {
+    assert.equal(describeDockerHost(connectDocker('')), 'unix:///var/run/docker.sock');
   });
 
   it('marks a run Lost when its container is gone and its process ended', async () => {

@@ -127,6 +127,11 @@ export interface RunRecord {
   owner?: RunOwner;
   /** Set by whoever cancels, so the process following the container reports Canceled, not a signal exit. */
   cancelRequested?: boolean;
+  /**
+   * When the engine stopped answering while the run was followed. The run stays Running (its outcome is
+   * unknown) with no owner, so the next process that reaches the engine reattaches and records how it ended.
+   */
+  engineLostAt?: string;
   /** Final value of each metric the script logged with mlw.log_metric. */
   metrics?: Record<string, number>;
   params?: Record<string, unknown>;

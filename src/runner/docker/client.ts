@@ -16,6 +16,9 @@ export const ENV_HASH_LABEL = 'mlw.env-hash';
 /** Repository of environment images ML Workbench builds (clean-up only ever removes these). */
 export const ENV_IMAGE_REPO = 'mlw-env';
 
+/** Where the docker CLI and dockerode look when no host is given (on Linux). */
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
 const clients = new Map<string, Docker>();
 
 function dockerode(): typeof Docker {
@@ -47,7 +50,9 @@ function createClient(target: string): Docker {
 }
 
 export function describeDockerHost(docker: Docker): string {
-  const opts = docker.modem as unknown as { socketPath?: string; host?: string; port?: number };
+  const opts = docker.modem as unknown as { socketPath?: string | (() => Promise<string>); host?: string; port?: number };
+  // With no host given, docker-modem keeps a function that finds the default socket when first connecting.
+  if (typeof opts.socketPath === 'function') return DEFAULT_DOCKER_HOST;
   return opts.socketPath ? `unix://${opts.socketPath}` : `tcp://${opts.host}:${opts.port}`;
 }
 

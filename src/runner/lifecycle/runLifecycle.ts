@@ -9,7 +9,7 @@ import { describeDropped, keepOnlySafeOutputs } from '../outputsSanitizer';
 import { RunQueue } from '../runQueue';
 import { readRunTracking } from '../runTracking';
 import { copySnapshot, hashSnapshot, planSnapshot } from '../snapshot';
-import { ComputeTarget, Execution, ExitStatus, ImageBuildError, LogStreamName } from '../targets/computeTarget';
+import { ComputeTarget, Execution, ExitStatus, ImageBuildError, LogStreamName, TargetGoneError } from '../targets/computeTarget';
 import { describeFailedExit, formatSeconds } from './reasons';
 import { CapWatch, LogCap, exceededCap, resolveRunLimits } from './runLimits';
 import { currentOwner, ownedByOtherLiveProcess, ownerAlive } from './runOwner';
@@ -33,7 +33,10 @@ export interface RunListener {
 
 export interface RunHandle {
   readonly id: string;
-  /** Resolves with the final record once the run is Completed, Failed, Canceled or Lost. Never rejects. */
+  /**
+   * Resolves with the final record once the run is Completed, Failed, Canceled or Lost; or, when the engine
+   * went away mid-run, with the record left Running (engineLostAt) for a later reattach. Never rejects.
+   */
   readonly done: Promise<RunRecord>;
   /** Stops the run (see Execution.cancel; `now` kills it without the grace period); it ends Canceled. */
   cancel(options?: { now?: boolean }): Promise<void>;
@@ -225,6 +228,9 @@ export class RunLifecycle {
         continue;
       }
       const { execution } = found;
+      // Found running once the engine is back: its absence is over, and nothing of it was missed or stopped.
+      const engineLost = !!run.engineLostAt && found.state !== 'running';
+      if (run.engineLostAt && !engineLost) await this.store.update(run.id, { engineLostAt: undefined, reason: undefined });
       if (found.state === 'running' && mode === 'catch-up') {
         await this.streamLogs(run.id, execution, false, listener);
         continue;
@@ -236,7 +242,10 @@ export class RunLifecycle {
         continue;
       }
       const state = newRunState(execution);
-      const done = this.follow(run.id, execution, state, listener).catch((err: Error) => this.failed(run.id, err, listener));
+      const followed = this.follow(run.id, execution, state, listener);
+      const done = (engineLost ? followed.then((final) => this.afterEngineReturned(final, listener)) : followed).catch((err: Error) =>
+        this.failed(run.id, err, listener),
+      );
       const handle = this.register(run.id, state, done);
       if (mode === 'catch-up' || found.state !== 'running') touched.push(await handle.done);
       else touched.push((await this.store.get(run.id))!);
@@ -351,6 +360,25 @@ export class RunLifecycle {
     return this.register(record.id, state, done);
   }
 
+  /**
+   * A run whose engine went away, found ended once it is back: a signal exit then is the engine's shutdown
+   * stopping the container (dockerd stops its containers unless it runs with live-restore), not the script.
+   */
+  private async afterEngineReturned(final: RunRecord, listener: RunListener): Promise<RunRecord> {
+    let reason: string | undefined;
+    // Found ended at the first look after the engine went away. What a container prints while its engine is
+    // stopped is kept by nobody if it exits before the engine is back (live-restore keeps the container, not
+    // that output), so the record says its logs may have a gap.
+    if (final.status === 'Completed') {
+      reason = 'Completed, but Docker was stopped while it ran and it ended before it was reattached: Docker keeps no output written while its engine is stopped, so the logs may miss lines from then.';
+    } else if (final.status === 'Failed' && final.exitCode !== undefined && final.exitCode > 128 && final.exitCode < 160) {
+      reason = `Stopped by the Docker engine, which was shut down while the run was going (exit code ${final.exitCode}); the script did not finish.`;
+    } else return final;
+    const updated = await this.store.update(final.id, { reason });
+    listener.onStatus?.(updated);
+    return updated;
+  }
+
   private async failed(id: string, err: Error, listener: RunListener): Promise<RunRecord> {
     let reason: string | undefined;
     if (err instanceof ImageBuildError) {
@@ -359,6 +387,17 @@ export class RunLifecycle {
       reason = err.message;
     } else if (this.target.describeFailure) {
       reason = this.target.describeFailure(err, await this.store.get(id).catch(() => undefined));
+    }
+    if (err instanceof TargetGoneError) {
+      // Not final: the container may well outlive the engine's absence. Without an owner the run is the next
+      // reconcile's to reattach, in this process or any other, once the engine answers again.
+      const waiting = await this.store.update(id, { reason, engineLostAt: new Date().toISOString(), owner: undefined });
+      listener.onStatus?.(waiting);
+      return waiting;
+    }
+    // A create or start that failed leaves a container nobody would remove (a running one is left alone).
+    for (const found of await this.target.findByRunId(id).catch(() => [])) {
+      if (found.state !== 'running') await found.execution.remove().catch(() => undefined);
     }
     return this.finish(id, { status: 'Failed', reason: reason ?? `Internal error: ${err.message}` }, listener);
   }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { ensureDockerReachable, isNotFound } from '../../docker/client';
@@ -18,6 +19,26 @@ function engineTime(value: string | undefined): string | undefined {
   const ms = value ? Date.parse(value) : NaN;
   return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
 }
+
+/** Whether the engine's socket takes a new connection (not a kept-alive one). */
+async function acceptsConnections(docker: Docker): Promise<boolean> {
+  const modem = docker.modem as unknown as { socketPath?: string | (() => Promise<string>); host?: string; port?: number };
+  // docker-modem's default is a function that finds the socket.
+  const socketPath = typeof modem.socketPath === 'function' ? await modem.socketPath() : modem.socketPath;
+  return new Promise((resolve) => {
+    const socket = socketPath ? net.connect({ path: socketPath }) : net.connect({ host: modem.host ?? '127.0.0.1', port: Number(modem.port ?? 2375) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(3000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The engine was shut down (gracefully) while it ran the container, and stopped it on the way out. */
+export class EngineStoppedError extends TargetGoneError {}
 
 /** Host folders bind-mounted as a run's outputs and tracking folders. */
 interface HostFolders {
@@ -93,6 +114,12 @@ export class LocalDockerExecution implements Execution {
         },
       );
     });
+    // A stopping dockerd first closes its socket to new connections, then stops its containers, answering the
+    // waits still open: a signal exit the engine reports as it stops taking connections is its shutdown
+    // stopping the run, not the script's own end. (Kept-alive connections still answer, so a request would not tell.)
+    if (exit.StatusCode > 128 && !(await acceptsConnections(this.docker))) {
+      throw new EngineStoppedError(`it stopped the container as it shut down, exit code ${exit.StatusCode}`);
+    }
     this.inspected = await this.container.inspect().catch(() => undefined);
     const state = this.inspected?.State;
     return { exitCode: exit.StatusCode, oomKilled: !!state?.OOMKilled, startedAt: engineTime(state?.StartedAt), finishedAt: engineTime(state?.FinishedAt) };

@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { UserFacingError } from '../../../model/common/errors';
 import { RunEnvironment, RunOptions, RunRecord } from '../../../model/runs/run';
-import { RUN_ID_LABEL, WORKSPACE_LABEL, ensureDockerReachable, inspectImage } from '../../docker/client';
+import { DEFAULT_DOCKER_HOST, RUN_ID_LABEL, WORKSPACE_LABEL, describeDockerHost, ensureDockerReachable, inspectImage } from '../../docker/client';
 import { EnvironmentResolver, baseImageMissing, detectEnvironment, imageMissing, needsBaseImage } from '../../docker/environment';
 import { describeEngineError } from '../../docker/engineErrors';
 import { ComputeTarget, ExecutionSpec, FoundExecution, PrepareRequest, PreflightCheck, TargetGoneError } from '../computeTarget';
 import { CONTAINER_HELPER, CONTAINER_OUTPUTS, CONTAINER_TRACKING, CONTAINER_WORKSPACE } from './containerPaths';
-import { LocalDockerExecution, isConnectionError } from './localDockerExecution';
+import { EngineStoppedError, LocalDockerExecution, isConnectionError } from './localDockerExecution';
 import { containerUser, handFoldersToRun, reclaimFolder, runFolderOf } from './runUser';
 
 /**
@@ -216,7 +216,15 @@ export class LocalDockerTarget implements ComputeTarget {
     // Not gone: a refusal of the engine (a limit it cannot apply), said in the run configuration's terms.
     if (!(err instanceof TargetGoneError) && !isConnectionError(err)) return describeEngineError(err, run);
     const container = run?.containerId?.slice(0, 12);
-    return `Docker went away while the run was going (${err.message}); its outcome is unknown.${container ? ` If the container survived, "docker logs ${container}" shows the rest of its output.` : ''}`;
+    const host = describeDockerHost(this.docker);
+    // The hint must reach the engine the run used, which is not the docker CLI's default under --docker-host.
+    const logs = container ? ` If the container survived, "docker ${host === DEFAULT_DOCKER_HOST ? '' : `-H ${host} `}logs ${container}" shows its output.` : '';
+    const what = err instanceof EngineStoppedError ? `The Docker engine was shut down while the run was going (${err.message})` : `Docker went away while the run was going (${err.message})`;
+    // Only a follow can be resumed; a create or start cut short is over.
+    const next = err instanceof TargetGoneError
+      ? '; its outcome is unknown until Docker is back: then the next "mlw runs list" or ML Workbench window reattaches the run and records how it ended.'
+      : '; its outcome is unknown.';
+    return `${what}${next}${logs}`;
   }
 }
 
