@@ -109,6 +109,19 @@ describe('RunStore', () => {
     assert.equal((await store.get(r.id))?.name, 'after a crash');
   });
 
+  it('takes over an empty lock at once (a holder killed between creating and writing it): no update times out', async () => {
+    const r = await store.create(record());
+    const lock = `${store.paths(r.id).record}.lock`;
+    fs.writeFileSync(lock, '');
+    const past = new Date(Date.now() - 3000);
+    fs.utimesSync(lock, past, past);
+    const started = Date.now();
+    await store.update(r.id, { name: 'after an empty lock' });
+    assert.ok(Date.now() - started < 2000, `the empty lock was waited for ${Date.now() - started} ms`);
+    assert.equal((await store.get(r.id))?.name, 'after an empty lock');
+    assert.deepEqual(fs.readdirSync(store.paths(r.id).dir).filter((f) => f.includes('.lock')), [], 'no lock or aside file is left');
+  });
+
   it('never leaves a torn run.json or temp files, even with 200 concurrent writes', async () => {
     const r = await store.create(record());
     await Promise.all(Array.from({ length: 200 }, (_, i) => store.update(r.id, { args: [String(i), 'x'.repeat(i * 50)] })));

@@ -9,6 +9,12 @@ export interface FileLockOptions {
 }
 
 const HOST = os.hostname();
+/**
+ * A lock is created whole (written aside, then linked into place), so an empty one is never being written: it
+ * was left by a process killed between create and write in an older version, or by a full disk. Briefly
+ * tolerated all the same, since a copy or sync tool may show a file before its content.
+ */
+const EMPTY_STALE_MS = 1000;
 
 /** Whether the process that wrote a lock's content can still hold it (same host and still alive). */
 function holderGone(content: string): boolean {
@@ -33,12 +39,7 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
   const deadline = Date.now() + timeoutMs;
   for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
     try {
-      const handle = await fs.promises.open(lockFile, 'wx');
-      try {
-        await handle.writeFile(`${process.pid} ${HOST} ${Date.now()}`);
-      } finally {
-        await handle.close();
-      }
+      await createWhole(lockFile, `${process.pid} ${HOST} ${Date.now()}`);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -46,8 +47,8 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
         fs.promises.readFile(lockFile, 'utf8').catch(() => ''),
         fs.promises.stat(lockFile).catch(() => undefined),
       ]);
-      // An empty lock is one being written right now, unless it stays empty past staleMs.
-      if (st && ((content && holderGone(content)) || Date.now() - st.mtimeMs > staleMs)) {
+      const age = st ? Date.now() - st.mtimeMs : 0;
+      if (st && ((content && holderGone(content)) || (!content && age > EMPTY_STALE_MS) || age > staleMs)) {
         await takeOver(lockFile, st.mtimeMs);
         continue;
       }
@@ -59,6 +60,21 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
     return await fn();
   } finally {
     await fs.promises.rm(lockFile, { force: true });
+  }
+}
+
+/**
+ * Creates `lockFile` with its content in one step, failing with EEXIST when it exists: the content goes to a file
+ * of this process's own first, then a hard link gives it the lock's name (link never replaces a file). A kill at
+ * any moment leaves either no lock or a complete one naming its dead holder, never an empty lock.
+ */
+async function createWhole(lockFile: string, content: string): Promise<void> {
+  const aside = `${lockFile}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.new`;
+  await fs.promises.writeFile(aside, content, { flag: 'wx' });
+  try {
+    await fs.promises.link(aside, lockFile);
+  } finally {
+    await fs.promises.rm(aside, { force: true });
   }
 }
 
