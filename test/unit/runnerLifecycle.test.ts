@@ -218,6 +218,43 @@ describe('Experiment lifecycle (real Docker, real git)', function () {
     assert.match(lost?.reason ?? '', /container is gone/);
   });
 
+  it('gives a Lost run its folders back (as root the run had them, its folder private)', async function () {
+    if (process.getuid?.() !== 0) return this.skip();
+    const id = '20200101-000000-lent';
+    await runner.store.create({
+      schemaVersion: RUN_SCHEMA_VERSION, id, script: 'scripts/hello.py', args: [], status: 'Running',
+      createdAt: new Date().toISOString(), startedAt: new Date().toISOString(), owner: { pid: 2 ** 22 + 9, host: os.hostname() },
+    } as RunRecord);
+    const paths = runner.store.paths(id);
+    // As the local Docker target leaves them while its container runs: the run's uid owns them, the folder is 0700.
+    for (const dir of [paths.outputs, paths.tracking]) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chownSync(dir, 70000, 70000);
+    }
+    fs.writeFileSync(path.join(paths.outputs, 'model.bin'), 'x');
+    fs.chownSync(path.join(paths.outputs, 'model.bin'), 70000, 70000);
+    fs.chmodSync(paths.dir, 0o700);
+    const touched = await new ExperimentRunner(docker, new RunStore(ws)).reconcile('catch-up');
+    assert.equal(touched.find((r) => r.id === id)?.status, 'Lost');
+    for (const f of [paths.outputs, paths.tracking, path.join(paths.outputs, 'model.bin')]) assert.equal(fs.statSync(f).uid, 0, `${f} is root's again`);
+    assert.equal(fs.statSync(paths.dir).mode & 0o777, fs.statSync(path.dirname(paths.dir)).mode & 0o777, 'the run folder has its siblings\' mode');
+  });
+
+  it('removes a stopped container left behind by a run already recorded as ended (a follower killed after its final write)', async () => {
+    const run = await (await runner.submit(request('scripts/hello.py'))).done;
+    assert.equal(run.status, 'Completed', run.reason);
+    const leftover = execFileSync('docker', ['create', '--label', `mlw.run-id=${run.id}`, '--label', `mlw.workspace=${ws}`, testBaseImage(), 'true'], { encoding: 'utf8' }).trim();
+    const unrelated = execFileSync('docker', ['create', '--label', `mlw.run-id=${run.id}`, '--label', 'mlw.workspace=/elsewhere', testBaseImage(), 'true'], { encoding: 'utf8' }).trim();
+    try {
+      await new ExperimentRunner(docker, new RunStore(ws)).reconcile('catch-up');
+      const exists = (id: string) => docker.getContainer(id).inspect().then(() => true, () => false);
+      assert.equal(await exists(leftover), false, 'the leftover of an ended run is removed');
+      assert.equal(await exists(unrelated), true, "another workspace's container is left alone");
+    } finally {
+      for (const id of [leftover, unrelated]) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
   it('survives kill -9 of a process writing run records: every run.json still parses', async () => {
     const r = await runner.store.create({ schemaVersion: RUN_SCHEMA_VERSION, id: '20200101-000000-kill', script: 'x.py', args: [], status: 'Queued', createdAt: new Date().toISOString() });
     const storeModule = path.resolve(__dirname, '../../src/model/runs/runStore.js');

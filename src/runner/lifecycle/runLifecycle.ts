@@ -216,6 +216,9 @@ export class RunLifecycle {
       if (ownedByOtherLiveProcess(run)) continue;
       const [found] = await this.target.findByRunId(run.id);
       if (!found) {
+        const paths = this.store.paths(run.id);
+        // Nothing will collect them now: whatever the target lent of them (ownership, modes) comes back.
+        await this.target.releaseFolders?.({ outputsDir: paths.outputs, trackingDir: paths.tracking }).catch(() => undefined);
         touched.push(
           await this.finish(run.id, {
             status: 'Lost',
@@ -250,7 +253,21 @@ export class RunLifecycle {
       if (mode === 'catch-up' || found.state !== 'running') touched.push(await handle.done);
       else touched.push((await this.store.get(run.id))!);
     }
+    await this.removeLeftovers();
     return touched;
+  }
+
+  /**
+   * Removes stopped executions of runs already recorded as ended: the record is final before the removal, so a
+   * follower killed in between leaves one. Those of runs not ended (being reconciled, or another process's) stay.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const stopped = await this.target.findStopped?.(this.store.workspaceRoot).catch(() => []);
+    for (const { runId, execution } of stopped ?? []) {
+      if (this.active.has(runId)) continue;
+      const run = await this.store.get(runId).catch(() => undefined);
+      if (run && isTerminal(run.status)) await execution.remove().catch(() => undefined);
+    }
   }
 
   private validateScript(req: RunRequest): string {

@@ -21,6 +21,17 @@ export interface ComputeTarget {
   create(spec: ExecutionSpec): Promise<Execution>;
   /** Executions labelled with this run id, whichever process created them. */
   findByRunId(runId: string): Promise<FoundExecution[]>;
+  /**
+   * Executions of this workspace's runs that are no longer running (exited, or created and never started): the
+   * lifecycle removes those whose run is already recorded as ended (a follower killed between its final write
+   * and the removal leaves one).
+   */
+  findStopped?(workspaceRoot: string): Promise<Array<{ runId: string; execution: Execution }>>;
+  /**
+   * Gives back whatever of this machine's folders the target lent a run (ownership, modes) when its execution
+   * is gone and nothing will collect them: a run recorded Lost.
+   */
+  releaseFolders?(folders: { outputsDir: string; trackingDir: string }): Promise<void>;
   /** Why a run failed, when the error is this target's (its engine went away…); undefined for anything else. */
   describeFailure?(err: Error, run: RunRecord | undefined): string | undefined;
   /** The memory a run could use at most (the engine's), from which the default memory limit is taken. */

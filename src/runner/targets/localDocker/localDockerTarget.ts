@@ -206,6 +206,20 @@ export class LocalDockerTarget implements ComputeTarget {
     }));
   }
 
+  async findStopped(workspaceRoot: string): Promise<Array<{ runId: string; execution: ContainedExecution }>> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${WORKSPACE_LABEL}=${workspaceRoot}`], status: ['exited', 'created', 'dead'] },
+    });
+    return containers
+      .filter((info) => info.Labels?.[RUN_ID_LABEL])
+      .map((info) => ({ runId: info.Labels[RUN_ID_LABEL], execution: new ContainedExecution(this.docker, this.docker.getContainer(info.Id)) }));
+  }
+
+  async releaseFolders(folders: { outputsDir: string; trackingDir: string }): Promise<void> {
+    await giveFoldersBack(folders.outputsDir, folders.trackingDir);
+  }
+
   /** Undefined on an engine that cannot limit memory (no memory cgroup): a default there would only fail runs. */
   async memoryCapacity(): Promise<number | undefined> {
     const info = (await this.docker.info()) as { MemTotal?: number; MemoryLimit?: boolean };
