@@ -5,22 +5,13 @@ import type Docker from 'dockerode';
 import { RunRecord, isTerminal } from '../../src/model/runs/run';
 import { RunStore } from '../../src/model/runs/runStore';
 import { REPO_ROOT } from '../../test/harness/testWorkspace';
+export { until } from '../../test/harness/until';
 
 /** bin/mlw, the launcher of dist/cli.js (the bundle only exports runCli; node dist/cli.js alone does nothing). */
 export const CLI = path.join(REPO_ROOT, 'bin', 'mlw');
 
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 /** Count (or `n` of `total`) lines that read the same in every benchmark's output. */

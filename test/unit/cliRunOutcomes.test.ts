@@ -6,6 +6,7 @@ import { RunRecord } from '../../src/model/runs/run';
 import { RunStore } from '../../src/model/runs/runStore';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
+import { until } from '../harness/until';
 
 const MLW = path.join(REPO_ROOT, 'bin', 'mlw');
 const ENV = { ...process.env, MLW_BASE_IMAGE: '' };
@@ -24,16 +25,6 @@ function start(cwd: string, ...args: string[]): { child: ChildProcess; out: () =
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, out: () => out, err: () => err, exit };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const seconds = (run: Pick<RunRecord, 'startedAt' | 'endedAt'>) => (Date.parse(run.endedAt!) - Date.parse(run.startedAt!)) / 1000;

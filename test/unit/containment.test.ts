@@ -9,6 +9,7 @@ import { RunQueue } from '../../src/runner/runQueue';
 import { UNOWNED_ID_START, unownedId } from '../../src/runner/targets/localDocker/runUser';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { createTestWorkspace, docker, removeImages, testBaseImage, write } from './support';
+import { until } from '../harness/until';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -30,16 +31,6 @@ function walk(dir: string, rel = ''): Found[] {
 
 function passwdIds(): Set<number> {
   return new Set(fs.readFileSync('/etc/passwd', 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(':')[2])));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('Container containment (real Docker)', function () {

@@ -11,6 +11,7 @@ import { ExecutionSpec } from '../../src/runner/targets/computeTarget';
 import { SecondDockerd } from '../harness/secondDockerd';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { createTestWorkspace, tempDir, testBaseImage } from './support';
+import { until } from '../harness/until';
 
 const MLW = path.join(REPO_ROOT, 'bin', 'mlw');
 const LINES = 100;
@@ -18,16 +19,6 @@ const LINES = 100;
 function mlw(cwd: string, ...args: string[]) {
   const r = spawnSync(MLW, args, { cwd, encoding: 'utf8', env: { ...process.env, MLW_BASE_IMAGE: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** logs.txt of a counter.py run: every line once, in order, none missing when the run finished. */

@@ -11,18 +11,9 @@ import { connectDocker, describeDockerHost } from '../../src/runner/docker/clien
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { RunQueue } from '../../src/runner/runQueue';
 import { containersWithLabel, createTestWorkspace, docker, testBaseImage, write } from './support';
+import { until } from '../harness/until';
 
 const MB = 1024 * 1024;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Experiment lifecycle (real Docker, real git)', function () {
   let ws: string;
