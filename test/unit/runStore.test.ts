@@ -122,6 +122,28 @@ describe('RunStore', () => {
     assert.deepEqual(fs.readdirSync(store.paths(r.id).dir).filter((f) => f.includes('.lock')), [], 'no lock or aside file is left');
   });
 
+  it('a process killed while creating runs never leaves a run folder without its run.json', async function () {
+    this.timeout(60_000);
+    const storeModule = path.resolve(__dirname, '../../src/model/runs/runStore.js');
+    const runModule = path.resolve(__dirname, '../../src/model/runs/run.js');
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(process.execPath, ['-e', `
+        const { RunStore } = require(${JSON.stringify(storeModule)});
+        const { newRunId } = require(${JSON.stringify(runModule)});
+        const s = new RunStore(${JSON.stringify(root)});
+        (async () => { for (;;) await s.create({ schemaVersion: ${RUN_SCHEMA_VERSION}, id: newRunId(), script: 'train.py', args: [], status: 'Queued', createdAt: new Date().toISOString() }); })();
+      `]);
+      await new Promise((r) => setTimeout(r, 400 + round * 37));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+    }
+    const runsDir = path.join(root, '.mlw', 'runs');
+    const folders = fs.readdirSync(runsDir).filter((n) => !n.startsWith('.'));
+    assert.ok(folders.length > 20, `runs were created before the kills (${folders.length})`);
+    const bare = folders.filter((n) => !fs.existsSync(path.join(runsDir, n, 'run.json')));
+    assert.deepEqual(bare, [], 'folders without a run.json');
+  });
+
   it('never leaves a torn run.json or temp files, even with 200 concurrent writes', async () => {
     const r = await store.create(record());
     await Promise.all(Array.from({ length: 200 }, (_, i) => store.update(r.id, { args: [String(i), 'x'.repeat(i * 50)] })));

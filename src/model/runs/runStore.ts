@@ -69,12 +69,23 @@ export class RunStore extends EventEmitter {
     const p = this.paths(record.id);
     await this.ensureIgnoredByGit();
     await fs.promises.mkdir(this.runsDir, { recursive: true });
-    // Not recursive: an existing folder means the id is taken, and two runs must never share one.
-    await fs.promises.mkdir(p.dir).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' ? new Error(`Run ${record.id} exists already in ${this.runsDir}; not overwriting it`) : err;
-    });
-    await fs.promises.mkdir(p.outputs, { recursive: true });
-    await this.write(record);
+    const taken = () => new Error(`Run ${record.id} exists already in ${this.runsDir}; not overwriting it`);
+    if (await fs.promises.lstat(p.dir).then(() => true, () => false)) throw taken();
+    // Built aside (a dot name, which listings skip) and renamed into place: a process killed at any moment leaves
+    // either no run folder or one holding its run.json, never a run folder without a record.
+    const staging = path.join(this.runsDir, `.creating-${record.id}-${process.pid}`);
+    try {
+      await fs.promises.mkdir(path.join(staging, 'outputs'), { recursive: true });
+      const written = await writeJsonAtomic(path.join(staging, 'run.json'), record);
+      // A folder of the same id that appeared meanwhile holds a run.json: rename refuses a non-empty target.
+      await fs.promises.rename(staging, p.dir).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOTEMPTY' || err.code === 'EEXIST' ? taken() : err;
+      });
+      await this.index.record(record, fileStamp(written));
+    } finally {
+      await fs.promises.rm(staging, { recursive: true, force: true });
+    }
+    this.emit('changed', record);
     return record;
   }
 
@@ -172,7 +183,7 @@ export class RunStore extends EventEmitter {
 
   /** Resolves a full id or a unique prefix of one (as users type short ids). */
   async resolveId(idOrPrefix: string): Promise<string> {
-    const all = await readDirIfExists(this.runsDir);
+    const all = (await readDirIfExists(this.runsDir)).filter((name) => !name.startsWith('.'));
     if (all.includes(idOrPrefix)) return idOrPrefix;
     const matches = all.filter((id) => id.startsWith(idOrPrefix) || id.endsWith(idOrPrefix));
     if (matches.length === 1) return matches[0];
