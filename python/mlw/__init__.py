@@ -324,9 +324,13 @@ def _write(data):
 def flush():
     """Writes buffered events now. Done every half second, at exit and on SIGTERM; scripts rarely need it."""
     global _flushing_ident, _term_pending
-    if not _metrics and not _lines:  # also the case outside ML Workbench
+    if _TRACKING_DIR is None:  # outside ML Workbench
         return
+    # The emptiness check is made holding the lock: when the background flusher has just taken the last batch and
+    # is still writing it, the exit flush must wait for that write, or the interpreter ends the flusher mid-write.
     with _write_lock:
+        if not _metrics and not _lines:
+            return
         _flushing_ident = threading.get_ident()
         try:
             # Only the prefixes read are removed: what other threads add meanwhile stays for the next flush.
