@@ -169,8 +169,13 @@ export class FolderRuns extends Disposable {
       else this.noteFiles(id);
     };
     // A run folder removed as a whole (`mlw runs delete`, another window's Clean Up) is reported as the folder
-    // alone: file watchers drop the deletes of what was inside it, so the patterns above never hear of it.
-    const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/runs/*'), true, true, false);
+    // alone: file watchers drop the deletes of what was inside it, so the patterns above never hear of it. Likewise
+    // a new run: the store builds its folder aside and renames it into place, so only the folder is created here.
+    const folders = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/runs/*'), false, true, false);
+    const runFolder = (u: vscode.Uri) => {
+      const id = path.basename(u.fsPath);
+      return path.dirname(u.fsPath) === runsDir && !id.startsWith('.') ? id : undefined;
+    };
     const index = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(this.folder, '.mlw/index.jsonl'));
     const parts: DisposableLike[] = [
       ...watchers.flatMap((w) => [w, w.onDidChange((u) => fromUri(u, false)), w.onDidCreate((u) => fromUri(u, false)), w.onDidDelete((u) => fromUri(u, true))]),
@@ -178,8 +183,12 @@ export class FolderRuns extends Disposable {
       ...[index.onDidChange, index.onDidCreate, index.onDidDelete].map((on) => on(() => this.requestDeleteCheck())),
       folders,
       folders.onDidDelete((u) => {
-        const id = path.basename(u.fsPath);
-        if (path.dirname(u.fsPath) === runsDir && !id.startsWith('.')) this.noteDeleted(id);
+        const id = runFolder(u);
+        if (id) this.noteDeleted(id);
+      }),
+      folders.onDidCreate((u) => {
+        const id = runFolder(u);
+        if (id) this.note(id);
       }),
       this.hostEvents(this),
     ];
