@@ -128,7 +128,7 @@ describe('Run with arguments, modify and rerun in the real workbench (code-serve
     await ui.step('Modify and Rerun… in its context menu', async () => {
       const items = await ui.contextMenuItems();
       assert.ok(items.includes('Modify and Rerun…'), items.join(' | '));
-      await ui.page.locator('.context-view .monaco-menu .action-label', { hasText: 'Modify and Rerun…' }).first().click();
+      await ui.clickMenuItem('Modify and Rerun…');
     });
     const rows = await ui.step('the argument box with the params offered', () =>
       ui.until(async () => {

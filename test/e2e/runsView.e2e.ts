@@ -79,13 +79,16 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
       assert.ok(!items.includes(single), `"${single}" offered on a multi-selection: ${items.join(' | ')}`);
     }
     await ui.step('Compare Runs from the menu opens the compare panel', async () => {
-      await ui.page.locator('.context-view .monaco-menu .action-label', { hasText: 'Compare Runs' }).first().click();
+      await ui.clickMenuItem('Compare Runs');
       await ui.until(async () => (await ui.tabTitles()).some((t) => /Compare/.test(t)), 30_000, async () => JSON.stringify(await ui.tabTitles()));
     });
   });
 
   it('asks for a filter from the view title\'s Filter button after a run was selected', async () => {
     await ui.runRow('lr-big').click();
+    // The click opens the run's details; a quick pick opened before that panel takes focus would close with it.
+    await ui.step('the details of the selected run', () =>
+      ui.until(async () => /lr-big|Run 0003/.test(await ui.activeTab()), 30_000, async () => `active tab: ${await ui.activeTab()}`));
     await ui.step('the Filter Runs button in the view title', async () => {
       await ui.page.locator('.part.sidebar .actions-container a.action-label[aria-label^="Filter Runs"]').first().click();
     });

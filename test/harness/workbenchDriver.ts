@@ -198,6 +198,21 @@ export class WorkbenchDriver {
     return (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
   }
 
+  /**
+   * Clicks an item of the open context menu. A menu ignores a click that lands while it is still opening (seen
+   * under load: the menu stayed open and every later click hit it), so the click is repeated while it stays open.
+   */
+  async clickMenuItem(label: string): Promise<void> {
+    const item = this.page.locator('.context-view .monaco-menu .action-label', { hasText: label }).first();
+    await item.waitFor({ timeout: 10_000 });
+    for (let attempt = 0; attempt < 4 && (await item.isVisible()); attempt++) {
+      await item.hover();
+      await item.click({ timeout: 5_000 }).catch(() => undefined);
+      await this.page.waitForTimeout(400);
+    }
+    if (await item.isVisible()) throw new Error(`the context menu item "${label}" stayed open after 4 clicks`);
+  }
+
   /** Clicks the run row and waits for its details panel (tab "Run xxxx", webview body matching `bodyText`). */
   async openRunDetails(runRow: Locator, shortId: string, bodyText: RegExp): Promise<void> {
     const page = this.page;
