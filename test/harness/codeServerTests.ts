@@ -37,7 +37,7 @@ class Report {
         break;
       case 'pending':
         this.pending++;
-        console.log(`${pad(e.depth)}- ${e.title}`);
+        console.log(`${pad(e.depth)}- ${e.title}${e.reason ? ` (skipped: ${e.reason})` : ''}`);
         break;
       case 'end':
         this.ended = e;

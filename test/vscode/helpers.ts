@@ -76,3 +76,4 @@ export async function withSetting<T>(key: string, value: unknown, body: () => Pr
     await vscode.workspace.getConfiguration('mlw').update(key, previous, vscode.ConfigurationTarget.Workspace);
   }
 }
+

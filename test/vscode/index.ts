@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { RESULTS_ENV, ResultEvent } from '../harness/resultsProtocol';
+import { skipReason } from './skip';
 
 function depthOf(test: Mocha.Runnable | Mocha.Suite): number {
   let depth = 0;
@@ -38,6 +39,6 @@ export async function run(): Promise<void> {
     runner.on('fail', (t: Mocha.Runnable, err: Error) =>
       emit({ type: 'fail', title: t.title, fullTitle: t.fullTitle(), depth: depthOf(t), error: err.stack ?? String(err) }),
     );
-    runner.on('pending', (t: Mocha.Test) => emit({ type: 'pending', title: t.title, depth: depthOf(t) }));
+    runner.on('pending', (t: Mocha.Test) => emit({ type: 'pending', title: t.title, depth: depthOf(t), reason: skipReason(t) }));
   });
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_SCHEMA_VERSION, newRunId } from '../../src/model/runs/run';
 import { activateExtension, store, workspaceRoot } from './helpers';
+import { skipBecause } from './skip';
 
 const NEEDS_TRUST = 'so it needs a trusted workspace. Trust the workspace first (Manage Workspace Trust).';
 
@@ -15,7 +16,7 @@ const NEEDS_TRUST = 'so it needs a trusted workspace. Trust the workspace first 
  */
 describe('Restricted Mode: Restore, Delete and Clean Up need a trusted workspace (real VS Code)', () => {
   before(function () {
-    if (vscode.workspace.isTrusted) this.skip();
+    if (vscode.workspace.isTrusted) skipBecause(this, 'the folder is trusted in this pass; npm test runs this in its Restricted Mode pass, MLW_TEST_UNTRUSTED=1');
   });
 
   it('refuses each with the reason and leaves the workspace, the run and its snapshot as they were', async () => {
