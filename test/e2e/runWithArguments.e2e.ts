@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
-import { createTestWorkspace } from '../harness/testWorkspace';
+import { createTestWorkspace, removeTestWorkspace } from '../harness/testWorkspace';
 import { WorkbenchDriver } from '../harness/workbenchDriver';
 
 const SCRIPT = `import argparse
@@ -73,7 +73,7 @@ describe('Run with arguments, modify and rerun in the real workbench (code-serve
   after(async function () {
     await browser?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
-    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeTestWorkspace(workspace);
   });
 
   it('runs with the arguments typed; the second time the box holds them and offers the earlier lines', async () => {

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
-import { REPO_ROOT, createTestWorkspace } from '../harness/testWorkspace';
+import { REPO_ROOT, createTestWorkspace, removeTestWorkspace } from '../harness/testWorkspace';
 import { WorkbenchDriver } from '../harness/workbenchDriver';
 
 const SCREENSHOTS = process.env.MLW_SCREENSHOTS_DIR || path.join(REPO_ROOT, 'out', 'screenshots');
@@ -38,7 +38,7 @@ describe('ML Workbench in the real workbench (code-server + Chromium)', function
   after(async function () {
     await browser?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
-    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeTestWorkspace(workspace);
   });
 
   async function screenshot(name: string): Promise<void> {

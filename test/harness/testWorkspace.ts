@@ -29,3 +29,13 @@ export function createTestWorkspace(prefix = 'mlw-ws-'): string {
   git('-c', 'user.name=ML Workbench Tests', '-c', 'user.email=tests@mlw.invalid', 'commit', '-q', '-m', 'fixture');
   return dir;
 }
+
+/**
+ * Removes a test workspace and the run containers labelled with it: a run still going when its window closes
+ * (the e2e tests stop code-server mid-run) is followed by nobody, so its exited container would stay behind.
+ */
+export function removeTestWorkspace(workspace: string): void {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=mlw.workspace=${workspace}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+  fs.rmSync(workspace, { recursive: true, force: true });
+}
