@@ -4,7 +4,7 @@
 # reused and a changed list rebuilds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES="python3,python-is-python3,python3-pip,python3-numpy,python3-sklearn,python3-pandas,python3-joblib,python3-flask,gunicorn"
+PACKAGES="python3,python-is-python3,python3-pip,python3-numpy,python3-sklearn,python3-pandas,python3-joblib,python3-flask,gunicorn,python3-matplotlib,python3-fastapi,python3-uvicorn,python3-nbclient,python3-nbformat,python3-ipykernel"
 SUITE=bookworm
 TAG=$(printf '%s|%s|v1' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
 IMAGE="mlw-local/python:$TAG"

@@ -7,6 +7,7 @@ import { RunStore } from '../../src/model/runs/runStore';
 import { ExperimentRunner, RunRequest } from '../../src/runner/experimentRunner';
 import { RunQueue } from '../../src/runner/runQueue';
 import { UNOWNED_ID_START, unownedId } from '../../src/runner/targets/localDocker/runUser';
+import { copyForAnotherAccount } from '../harness/copyForAnotherAccount';
 import { REPO_ROOT } from '../harness/testWorkspace';
 import { createTestWorkspace, docker, removeImages, testBaseImage, write } from './support';
 import { until } from '../harness/until';
@@ -176,11 +177,13 @@ describe('Container containment (real Docker)', function () {
       'print("mode", oct(os.stat(dest).st_mode & 0o7777))',
     ].join('\n') + '\n');
     spawnSync('chown', ['-R', `${account}:${account}`, mine]);
-    const r = spawnSync('setpriv', ['--reuid', String(account), '--regid', String(account), `--groups=${fs.statSync(socket).gid}`, path.join(REPO_ROOT, 'bin', 'mlw'), 'run', 'mine.py'], {
+    const checkout = copyForAnotherAccount('bin', 'dist', 'python', 'package.json');
+    const r = spawnSync('setpriv', ['--reuid', String(account), '--regid', String(account), `--groups=${fs.statSync(socket).gid}`, path.join(checkout, 'bin', 'mlw'), 'run', 'mine.py'], {
       cwd: mine,
       encoding: 'utf8',
       env: { ...process.env, HOME: mine, MLW_BASE_IMAGE: '' },
     });
+    fs.rmSync(checkout, { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^uid ${account} gid ${account}$`, 'm'));
     assert.match(r.stdout, /^mode 0o6755$/m);

@@ -13,6 +13,7 @@ import { walkTree } from '../../src/runner/fileWalker';
 import { sanitizeOutputs } from '../../src/runner/outputsSanitizer';
 import { diffSnapshot, planSnapshot, restoreFromSnapshot, snapshotFiles } from '../../src/runner/snapshot';
 import { untrustedWorkspaceError } from '../../src/views/common/workspaceTrust';
+import { copyForAnotherAccount } from '../harness/copyForAnotherAccount';
 import { tempDir, write } from './support';
 
 const MB = 1024 * 1024;
@@ -104,9 +105,16 @@ describe('outputs sanitizer', () => {
     fs.chmodSync(outputs, 0o755);
     execFileSync('chown', ['-R', '-h', '65534:65534', outputs]);
     fs.chmodSync(path.join(outputs, 'locked'), 0o000);
-    const sanitizer = path.join(__dirname, '..', '..', 'src', 'runner', 'outputsSanitizer.js');
-    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
-      `require(${JSON.stringify(sanitizer)}).sanitizeOutputs(${JSON.stringify(outputs)}).then((d) => process.stdout.write(JSON.stringify(d)))`], { encoding: 'utf8', timeout: 10_000 });
+    // From a copy the other account can read, wherever the checkout is.
+    const built = copyForAnotherAccount(path.join('out', 'src'));
+    const sanitizer = path.join(built, 'out', 'src', 'runner', 'outputsSanitizer.js');
+    let out: string;
+    try {
+      out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
+        `require(${JSON.stringify(sanitizer)}).sanitizeOutputs(${JSON.stringify(outputs)}).then((d) => process.stdout.write(JSON.stringify(d)))`], { encoding: 'utf8', timeout: 10_000 });
+    } finally {
+      fs.rmSync(built, { recursive: true, force: true });
+    }
     assert.deepEqual(JSON.parse(out), [{ path: 'locked/leak', reason: 'a link to /etc/passwd, outside the outputs folder' }]);
     assert.deepEqual(fs.readdirSync(path.join(outputs, 'locked')), ['model.pt']);
   });
