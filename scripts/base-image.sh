@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the offline Python base image (Debian + Python from Debian's packages) when no registry answers.
 # Prints the image reference on stdout. The tag is a hash of the package list, so a cached image is
-# reused and a changed list rebuilds.
+# reused and a changed list rebuilds. debootstrap does not resolve virtual packages: a package that
+# only satisfies one (python3-cffi-backend, for ipykernel's python3-zmq) is named in the list.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES="python3,python-is-python3,python3-pip,python3-numpy,python3-sklearn,python3-pandas,python3-joblib,python3-flask,gunicorn,python3-matplotlib,python3-fastapi,python3-uvicorn,python3-nbclient,python3-nbformat,python3-ipykernel"
+PACKAGES="python3,python-is-python3,python3-pip,python3-numpy,python3-sklearn,python3-pandas,python3-joblib,python3-flask,gunicorn,python3-matplotlib,python3-fastapi,python3-uvicorn,python3-nbclient,python3-nbformat,python3-ipykernel,python3-cffi-backend"
 SUITE=bookworm
 TAG=$(printf '%s|%s|v1' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
 IMAGE="mlw-local/python:$TAG"
