@@ -4,8 +4,8 @@
  * cap fails with. Target-independent: the target applies memory and pids; the lifecycle enforces the caps.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { RunLimits, RunOptions } from '../../model/runs/run';
+import { walkTree } from '../fileWalker';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -81,38 +81,25 @@ export function capReason(cap: CapName, limits: RunLimits, configName: string | 
  */
 export async function apparentSize(dir: string, stopAbove = Infinity): Promise<number> {
   let total = 0;
-  const pending = [dir];
-  while (pending.length && total <= stopAbove) {
-    const current = pending.pop()!;
-    const names = (await readDir(current)).map((entry) => path.join(current, entry.name));
-    // A batch of lstats at a time: one after another, a folder of 100,000 files takes seconds to measure.
-    for (let i = 0; i < names.length && total <= stopAbove; i += STAT_BATCH) {
-      const batch = names.slice(i, i + STAT_BATCH);
-      const stats = await Promise.all(batch.map((full) => fs.promises.lstat(full).catch(() => undefined)));
-      stats.forEach((stat, j) => {
-        if (!stat) return;
-        total += stat.size;
-        if (stat.isDirectory()) pending.push(batch[j]);
-      });
-    }
-  }
+  await walkTree(dir, {
+    entry: (e) => {
+      total += e.stat!.size;
+      return total > stopAbove ? 'stop' : undefined;
+    },
+    unreadable: giveReadBack,
+  }, { stats: true, maxEntries: Infinity, maxDepth: Infinity }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+  });
   return total;
 }
-
-const STAT_BATCH = 64;
 
 /**
  * A run may take read permission off its own folders (it owns them) to hide their size; the host, which owns
  * them too when it is not root, gives it back once to measure.
  */
-async function readDir(dir: string): Promise<fs.Dirent[]> {
-  try {
-    return await fs.promises.readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') return [];
-    await fs.promises.chmod(dir, 0o700).catch(() => undefined);
-    return fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
-  }
+async function giveReadBack(dir: string, err: NodeJS.ErrnoException): Promise<boolean> {
+  if (err.code !== 'EACCES') return false;
+  return fs.promises.chmod(dir, 0o700).then(() => true, () => false);
 }
 
 export interface CappedFolders {

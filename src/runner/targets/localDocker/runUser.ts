@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { walkTree } from '../../fileWalker';
 
 export interface RunUser {
   uid: number;
@@ -111,14 +112,11 @@ const SETID_BITS = 0o6000;
  */
 export async function reclaimFolder(folder: string, runFolder: string | undefined): Promise<void> {
   const me = invokingUser();
-  const pending = [folder];
-  while (pending.length) {
-    const current = pending.pop()!;
-    await reclaimEntry(current, me);
-    const stat = await fs.promises.lstat(current).catch(() => undefined);
-    if (!stat?.isDirectory()) continue;
-    const names = await fs.promises.readdir(current).catch(() => [] as string[]);
-    pending.push(...names.map((name) => path.join(current, name)));
+  const root = await fs.promises.lstat(folder).catch(() => undefined);
+  if (root) await reclaimEntry(folder, root, me);
+  if (root?.isDirectory()) {
+    // Each folder is fixed (made readable again) by `entry`, before the walk lists it.
+    await walkTree(folder, { entry: (e) => reclaimEntry(e.abs, e.stat!, me), unreadable: () => false }, { stats: true, maxEntries: Infinity, maxDepth: Infinity });
   }
   if (runFolder) {
     const mode = await fs.promises.stat(path.dirname(runFolder)).then((s) => s.mode & 0o777, () => 0o755);
@@ -126,9 +124,7 @@ export async function reclaimFolder(folder: string, runFolder: string | undefine
   }
 }
 
-async function reclaimEntry(file: string, me: RunUser): Promise<void> {
-  const stat = await fs.promises.lstat(file).catch(() => undefined);
-  if (!stat) return;
+async function reclaimEntry(file: string, stat: fs.Stats, me: RunUser): Promise<void> {
   if (stat.isBlockDevice() || stat.isCharacterDevice()) {
     await fs.promises.unlink(file).catch(() => undefined);
     return;
