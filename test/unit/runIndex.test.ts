@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { RUN_SCHEMA_VERSION, RunRecord, RunStatus, newRunId } from '../../src/model/runs/run';
 import { INDEX_FILE, RunSummary, summarize } from '../../src/model/runs/runIndex';
@@ -160,6 +161,16 @@ describe('RunIndex (.mlw/index.jsonl)', () => {
     fs.utimesSync(`${file}.lock`, old, old);
     assert.deepEqual(await store.listSummaries(), await expected(store));
     assert.equal(indexLines(root).length, 5);
+    assert.ok(!fs.existsSync(`${file}.lock`));
+    // The shared file lock's rules: a live holder on this host defers it, a dead one is taken over at once.
+    fs.appendFileSync(file, 'not json\n');
+    fs.writeFileSync(`${file}.lock`, `${process.pid} ${os.hostname()} ${Date.now()}`);
+    await store.listSummaries();
+    assert.equal(indexLines(root).length, 6, 'not compacted while a live process holds the lock');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    fs.writeFileSync(`${file}.lock`, `${dead} ${os.hostname()} ${Date.now()}`);
+    assert.deepEqual(await store.listSummaries(), await expected(store));
+    assert.equal(indexLines(root).length, 5, 'a lock whose process is gone is taken over at once');
     assert.ok(!fs.existsSync(`${file}.lock`));
   });
 

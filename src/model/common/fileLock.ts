@@ -38,9 +38,42 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
   const staleMs = options.staleMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
+    const holder = await tryAcquire(lockFile, staleMs);
+    if (holder === undefined) break;
+    if (Date.now() > deadline) throw new Error(`${lockFile} is held by another process (${holder || 'unknown'}) for more than ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+  return holding(lockFile, fn);
+}
+
+/**
+ * Runs `fn` holding `lockFile` if no live holder has it now, without waiting: for work that another process
+ * doing the same makes unneeded (compacting a journal). Resolves `{ ran: false }` when the lock is held or
+ * cannot be made (a read-only folder): such work is an economy, never needed for correctness.
+ */
+export async function tryWithFileLock<T>(lockFile: string, fn: () => Promise<T>, options: Pick<FileLockOptions, 'staleMs'> = {}): Promise<{ ran: true; value: T } | { ran: false }> {
+  const held = await tryAcquire(lockFile, options.staleMs ?? 15_000).catch(() => 'unmakeable');
+  if (held !== undefined) return { ran: false };
+  return { ran: true, value: await holding(lockFile, fn) };
+}
+
+async function holding<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await fs.promises.rm(lockFile, { force: true });
+  }
+}
+
+/**
+ * Takes the lock (taking over a stale one) and resolves undefined, or resolves what the live holder wrote in
+ * it ('' when unreadable) when it is held.
+ */
+async function tryAcquire(lockFile: string, staleMs: number): Promise<string | undefined> {
+  for (;;) {
     try {
       await createWhole(lockFile, `${process.pid} ${HOST} ${Date.now()}`);
-      break;
+      return undefined;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const [content, st] = await Promise.all([
@@ -52,14 +85,10 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
         await takeOver(lockFile, st.mtimeMs);
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lockFile} is held by another process (${content || 'unknown'}) for more than ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, wait));
+      // Gone between the failed create and the stat: try again at once.
+      if (!st) continue;
+      return content;
     }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.promises.rm(lockFile, { force: true });
   }
 }
 

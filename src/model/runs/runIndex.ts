@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import { tryWithFileLock } from '../common/fileLock';
 import { UnreadableRunError } from './recordCheck';
 import { RunRecord, isTerminal } from './run';
 
@@ -305,19 +306,19 @@ export class RunIndex {
    * file: two would each replace the file, and the second would drop lines appended to the first's.
    */
   private async compact(handle: fs.promises.FileHandle, readUpTo: number, entries: Indexed[]): Promise<boolean> {
-    const lock = `${this.file}.lock`;
-    if (!(await acquireLock(lock))) return false;
-    try {
-      // Another process compacted after we read: our view of the old file is no longer the file.
-      if (!sameFile(await handle.stat(), await fs.promises.stat(this.file).catch(() => undefined))) return false;
-      await writeFileAtomic(this.file, entries.map((e) => runLine(e) + '\n').join(''));
-      const { size } = await handle.stat();
-      if (size > readUpTo) await this.appendRaw(await readRange(handle, readUpTo, size));
-      return true;
-    } finally {
-      this.reader.journal = undefined;
-      await fs.promises.rm(lock, { force: true });
-    }
+    const outcome = await tryWithFileLock(`${this.file}.lock`, async () => {
+      try {
+        // Another process compacted after we read: our view of the old file is no longer the file.
+        if (!sameFile(await handle.stat(), await fs.promises.stat(this.file).catch(() => undefined))) return false;
+        await writeFileAtomic(this.file, entries.map((e) => runLine(e) + '\n').join(''));
+        const { size } = await handle.stat();
+        if (size > readUpTo) await this.appendRaw(await readRange(handle, readUpTo, size));
+        return true;
+      } finally {
+        this.reader.journal = undefined;
+      }
+    }, { staleMs: STALE_LOCK_MS });
+    return outcome.ran && outcome.value;
   }
 
   /**
@@ -378,21 +379,6 @@ async function readRange(handle: fs.promises.FileHandle, from: number, to: numbe
     done += bytesRead;
   }
   return buf.subarray(0, done);
-}
-
-async function acquireLock(lock: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await (await fs.promises.open(lock, 'wx')).close();
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
-      const st = await fs.promises.stat(lock).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs < STALE_LOCK_MS) return false;
-      await fs.promises.rm(lock, { force: true });
-    }
-  }
-  return false;
 }
 
 /** Files statAll stats between two yields to the event loop: a few milliseconds of work. */
