@@ -8,8 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
+import { LaunchedWorkbench, launchWorkbench } from '../harness/launchWorkbench';
 import { createTestWorkspace, removeTestWorkspace } from '../harness/testWorkspace';
 import { WorkbenchDriver } from '../harness/workbenchDriver';
 
@@ -30,8 +29,7 @@ interface Record { id: string; status: string; args: string[]; parentId?: string
 describe('Run with arguments, modify and rerun in the real workbench (code-server + Chromium)', function () {
   this.timeout(300_000);
   let workspace: string;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let workbench: LaunchedWorkbench | undefined;
   let ui: WorkbenchDriver;
 
   function records(): Record[] {
@@ -61,18 +59,13 @@ describe('Run with arguments, modify and rerun in the real workbench (code-serve
     fs.writeFileSync(path.join(workspace, 'scripts', 'args_train.py'), SCRIPT);
     fs.mkdirSync(path.join(workspace, '.mlw', 'runconfigs'), { recursive: true });
     fs.writeFileSync(path.join(workspace, '.mlw', 'runconfigs', 'fast.yaml'), 'script: scripts/args_train.py\nargs: ["--epochs", "7"]\n');
-    server = await startCodeServer(workspace);
-    const launched = await launchChromium();
-    browser = launched.browser;
-    ui = new WorkbenchDriver(launched.page, () => server);
-    await ui.page.goto(server.url(workspace));
-    await ui.waitForWorkbench('scripts');
+    workbench = await launchWorkbench(workspace);
+    ui = workbench.ui;
     await ui.openFile('scripts/args_train.py', 'argparse');
   });
 
   after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await workbench?.close();
     if (workspace) removeTestWorkspace(workspace);
   });
 

@@ -7,9 +7,9 @@
  *   node esbuild.mjs && MLW_TEST_BASE_IMAGE=... npx mocha --no-config --timeout 300000 out/test/e2e/runsView.e2e.js
  */
 import * as assert from 'node:assert/strict';
-import type { Browser, Locator } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { RunStore } from '../../src/model/runs/runStore';
-import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
+import { LaunchedWorkbench, launchWorkbench } from '../harness/launchWorkbench';
 import { completedRunRecord } from '../harness/runFixtures';
 import { createTestWorkspace, removeTestWorkspace } from '../harness/testWorkspace';
 import { WorkbenchDriver } from '../harness/workbenchDriver';
@@ -23,8 +23,7 @@ const RUNS = [
 describe('the Runs view in the real workbench (code-server + Chromium)', function () {
   this.timeout(300_000);
   let workspace: string;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let workbench: LaunchedWorkbench | undefined;
   let ui: WorkbenchDriver;
 
   before(async function () {
@@ -33,12 +32,8 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
     for (const r of RUNS) {
       await store.create(completedRunRecord(r.id, { script: 'scripts/train.py', name: r.name, params: r.params, labels: r.labels, metrics: { loss: r.params.lr } }));
     }
-    server = await startCodeServer(workspace);
-    const launched = await launchChromium();
-    browser = launched.browser;
-    ui = new WorkbenchDriver(launched.page, () => server);
-    await ui.page.goto(server.url(workspace));
-    await ui.waitForWorkbench('scripts');
+    workbench = await launchWorkbench(workspace);
+    ui = workbench.ui;
     // As a new user would: the walkthrough first (the workbench follows its steps' events only once it is open).
     await ui.runFromPalette('Welcome: Open Walkthrough...', { opensQuickInput: true });
     await (await ui.pickRow('Get started with ML Workbench')).click();
@@ -49,8 +44,7 @@ describe('the Runs view in the real workbench (code-server + Chromium)', functio
   });
 
   after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await workbench?.close();
     if (workspace) removeTestWorkspace(workspace);
   });
 

@@ -13,10 +13,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
+import { LaunchedWorkbench, launchWorkbench } from '../harness/launchWorkbench';
 import { REPO_ROOT, createTestWorkspace } from '../harness/testWorkspace';
-import { WorkbenchDriver } from '../harness/workbenchDriver';
 
 /** Every file name in the zip, from `unzip -Z1` (Debian's unzip; node has no zip reader). */
 function zipEntries(zip: string): string[] {
@@ -28,8 +26,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
   let tmp: string;
   let vsix: string;
   let workspace: string | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let workbench: LaunchedWorkbench | undefined;
 
   before(function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlw-vsix-'));
@@ -42,8 +39,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
   });
 
   after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await workbench?.close();
     if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -72,19 +68,14 @@ describe('the packaged extension (.vsix) installed into code-server', function (
 
   it('installs with --install-extension and completes a run from the palette, through the installed copy', async function () {
     workspace = createTestWorkspace('mlw-vsix-ws-');
-    server = await startCodeServer(workspace, { vsix });
+    workbench = await launchWorkbench(workspace, { vsix });
+    const { server, ui } = workbench;
     const installed = fs.readdirSync(server.extensionsDir).filter((d) => d.startsWith('ml-workbench.'));
     assert.equal(installed.length, 1, `one ML Workbench in ${server.extensionsDir}: ${installed.join(', ')}`);
     const extDir = path.join(server.extensionsDir, installed[0]);
     assert.equal(fs.lstatSync(extDir).isSymbolicLink(), false, 'a real installed folder, not a link to the checkout');
     assert.equal(fs.existsSync(path.join(extDir, 'src')), false, 'the installed folder has no sources');
 
-    const launched = await launchChromium();
-    browser = launched.browser;
-    const page = launched.page;
-    const ui = new WorkbenchDriver(page, () => server);
-    await page.goto(server.url(workspace));
-    await ui.waitForWorkbench('scripts');
     await ui.openFile('scripts/hello.py', 'hello from the experiment');
     await ui.runFromPalette('ML Workbench: Run as Experiment', { keyboard: true });
     const { runRow, shortId } = await ui.waitForCompletedRun('scripts/hello.py');

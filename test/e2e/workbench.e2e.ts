@@ -11,8 +11,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CodeServer, launchChromium, startCodeServer } from '../harness/codeServer';
+import { LaunchedWorkbench, launchWorkbench } from '../harness/launchWorkbench';
 import { REPO_ROOT, createTestWorkspace, removeTestWorkspace } from '../harness/testWorkspace';
 import { WorkbenchDriver } from '../harness/workbenchDriver';
 
@@ -21,23 +20,17 @@ const SCREENSHOTS = process.env.MLW_SCREENSHOTS_DIR || path.join(REPO_ROOT, 'out
 describe('ML Workbench in the real workbench (code-server + Chromium)', function () {
   this.timeout(180_000);
   let workspace: string;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let workbench: LaunchedWorkbench | undefined;
   let ui: WorkbenchDriver;
 
   before(async function () {
     workspace = createTestWorkspace('mlw-e2e-ws-');
-    server = await startCodeServer(workspace);
-    const launched = await launchChromium();
-    browser = launched.browser;
-    ui = new WorkbenchDriver(launched.page, () => server);
-    await ui.page.goto(server.url(workspace));
-    await ui.waitForWorkbench('scripts');
+    workbench = await launchWorkbench(workspace);
+    ui = workbench.ui;
   });
 
   after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await workbench?.close();
     if (workspace) removeTestWorkspace(workspace);
   });
 

@@ -75,6 +75,8 @@ export function installExtensionFromVsix(vsix: string, extensionsDir: string): s
 export interface CodeServerOptions {
   /** Install this .vsix (code-server --install-extension) instead of linking the checkout. */
   vsix?: string;
+  /** User settings on top of the test defaults (a colour theme, say). */
+  settings?: Record<string, unknown>;
 }
 
 export interface CodeServer {
@@ -103,6 +105,7 @@ export async function startCodeServer(workspace: string, options: CodeServerOpti
       'workbench.tips.enabled': false,
       'telemetry.telemetryLevel': 'off',
       'security.workspace.trust.enabled': false,
+      ...options.settings,
     }),
   );
   try {

@@ -7,11 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { RunRecord, isTerminal } from '../../src/model/runs/run';
-import { CodeServer, launchChromium, startCodeServer } from './codeServer';
+import { LaunchedWorkbench, launchWorkbench } from './launchWorkbench';
 import { createTestWorkspace } from './testWorkspace';
-import { WorkbenchDriver } from './workbenchDriver';
 
 export const RELOAD_SCRIPT = 'scripts/reload_counter.py';
 const LINES = 160;
@@ -75,16 +73,11 @@ export function logsProblem(text: string): string | undefined {
 export async function reloadMidRun(reloads: number, log: (line: string) => void = () => undefined): Promise<ReloadOutcome[]> {
   const ws = createTestWorkspace('mlw-reload-ws-');
   fs.writeFileSync(path.join(ws, RELOAD_SCRIPT), SCRIPT);
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let workbench: LaunchedWorkbench | undefined;
   const outcomes: ReloadOutcome[] = [];
   try {
-    server = await startCodeServer(ws);
-    const launched = await launchChromium();
-    browser = launched.browser;
-    const ui = new WorkbenchDriver(launched.page, () => server);
-    await ui.page.goto(server.url(ws));
-    await ui.waitForWorkbench('scripts');
+    workbench = await launchWorkbench(ws);
+    const { ui } = workbench;
     await ui.openFile(RELOAD_SCRIPT, 'counter done');
     for (let n = 0; n < reloads; n++) {
       const known = new Set(readRecords(ws).map((r) => r.id));
@@ -123,8 +116,7 @@ export async function reloadMidRun(reloads: number, log: (line: string) => void 
       await ui.openFile(RELOAD_SCRIPT, 'counter done');
     }
   } finally {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
+    await workbench?.close();
     fs.rmSync(ws, { recursive: true, force: true });
   }
   return outcomes;
