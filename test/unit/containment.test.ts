@@ -9,6 +9,7 @@ import { RunQueue } from '../../src/runner/runQueue';
 import { UNOWNED_ID_START, unownedId } from '../../src/runner/targets/localDocker/runUser';
 import { copyForAnotherAccount } from '../harness/copyForAnotherAccount';
 import { REPO_ROOT } from '../harness/testWorkspace';
+import { RUN_ID_LABEL } from '../../src/runner/docker/client';
 import { createTestWorkspace, docker, removeImages, testBaseImage, write } from './support';
 import { until } from '../harness/until';
 
@@ -232,6 +233,33 @@ describe('Container containment (real Docker)', function () {
       assert.match(logs, /^pids 4096$/m);
       assert.match(logs, /^NoNewPrivs 1$/m);
       assert.match(logs, /^CapBnd 0000000000000000$/m);
+    });
+
+    it('gives no disk beyond the caps: the image is read-only, scratch is a tmpfs, the engine log is bounded', async () => {
+      write(ws, 'scripts/disk.py', [
+        'import os, time',
+        'for target in ["/usr/local/leak.bin", "/leak.bin"]:',
+        '    try:',
+        '        open(target, "wb").write(b"x")',
+        '        print("wrote", target)',
+        '    except OSError as e:',
+        '        print("refused", target, e.strerror)',
+        'open("/tmp/scratch.bin", "wb").write(b"y" * (5 * 1024 * 1024))',
+        'print("scratch", os.path.getsize("/tmp/scratch.bin"))',
+        'print("tmp fs", [l.split()[2] for l in open("/proc/mounts") if l.split()[1] == "/tmp"])',
+        'time.sleep(4)',
+      ].join('\n') + '\n');
+      const handle = await runner.submit(request('scripts/disk.py'));
+      const container = await until('the run container', async () => (await docker.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${handle.id}`] } }))[0], 30_000);
+      const logConfig = (await docker.getContainer(container.Id).inspect()).HostConfig.LogConfig;
+      const run = await handle.done;
+      assert.equal(run.status, 'Completed', run.reason);
+      const logs = fs.readFileSync(runner.store.paths(run.id).logs, 'utf8');
+      assert.match(logs, /^refused \/usr\/local\/leak\.bin Read-only file system$/m);
+      assert.match(logs, /^refused \/leak\.bin Read-only file system$/m);
+      assert.match(logs, /^scratch 5242880$/m);
+      assert.match(logs, /^tmp fs \['tmpfs'\]$/m);
+      assert.deepEqual(logConfig, { Type: 'json-file', Config: { 'max-file': '1', 'max-size': String(2 * 100 * MIB) } });
     });
 
     it('resources.pids caps processes and threads', async () => {

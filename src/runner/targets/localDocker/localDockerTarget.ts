@@ -172,6 +172,13 @@ export class LocalDockerTarget implements ComputeTarget {
         SecurityOpt: ['no-new-privileges:true'],
         CapDrop: ['ALL'],
         PidsLimit: pids,
+        // Nothing of a run may fill the host's disk unbounded. Its image's file system is read-only (the code
+        // is a read-only snapshot already; outputs and tracking are capped mounts); scratch space is a tmpfs,
+        // whose pages count against the run's memory limit; and the engine keeps at most twice the log cap of
+        // its output, so a run nobody follows (editor closed, CLI killed) cannot grow its Docker log either.
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': scratchOptions(memoryBytes), '/var/tmp': scratchOptions(memoryBytes) },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': String(2 * spec.limits.logsBytes), 'max-file': '1' } },
         NetworkMode: options.network ?? 'bridge',
         ...(cpus ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
         // Swap equal to memory: the limit is a real limit, so exceeding it is an OOM kill, not slow paging.
@@ -242,3 +249,9 @@ export class LocalDockerTarget implements ComputeTarget {
   }
 }
 
+/** Scratch folders: writable and executable (build caches, compilers), no set-id or device files, sized like the memory limit that bounds them anyway. */
+function scratchOptions(memoryBytes: number | undefined): string {
+  return `rw,exec,nosuid,nodev,size=${memoryBytes ?? DEFAULT_SCRATCH_BYTES}`;
+}
+
+const DEFAULT_SCRATCH_BYTES = 1024 ** 3;
