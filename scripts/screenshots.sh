@@ -11,9 +11,9 @@ export MLW_TEST_BASE_IMAGE="${MLW_TEST_BASE_IMAGE:-$(bash scripts/base-image.sh)
 export MLW_CODE_SERVER="${MLW_CODE_SERVER:-$(bash scripts/code-server.sh)}"
 export MLW_SCREENSHOTS_DIR="$MLW_ROOT/out/screenshots"
 rm -rf "$MLW_SCREENSHOTS_DIR"
-npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js
+npx mocha --no-config --timeout 600000 out/test/e2e/workbench.e2e.js out/test/e2e/themes.e2e.js
 mkdir -p media/screenshots
-for f in runs-view.png run-details.png; do
+for f in runs-view.png run-details.png run-details-light.png run-details-dark.png compare-light.png compare-dark.png; do
   [ -f "$MLW_SCREENSHOTS_DIR/$f" ] || die "the e2e test did not save $f"
   cp "$MLW_SCREENSHOTS_DIR/$f" media/screenshots/
 done

@@ -29,7 +29,7 @@ node out/test/harness/codeServerTests.js || status=1
 echo; echo "== VS Code tests in Restricted Mode (the folder opened untrusted) =="
 MLW_TEST_UNTRUSTED=1 MLW_TEST_GREP='Restricted Mode' node out/test/harness/codeServerTests.js || status=1
 echo; echo "== End-to-end UI tests (clicks in the real workbench, code-server + Chromium) =="
-npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js out/test/e2e/runsView.e2e.js out/test/e2e/runWithArguments.e2e.js out/test/e2e/reloadWindow.e2e.js || status=1
+npx mocha --no-config --timeout 180000 out/test/e2e/workbench.e2e.js out/test/e2e/runsView.e2e.js out/test/e2e/runWithArguments.e2e.js out/test/e2e/reloadWindow.e2e.js out/test/e2e/themes.e2e.js || status=1
 echo; echo "== Packaged extension (npm run package, the .vsix installed into code-server, a run through it) =="
 npx mocha --no-config --timeout 300000 out/test/e2e/vsixInstall.e2e.js || status=1
 # Packaging left production bundles in dist/; put the development build (with source maps) back.
