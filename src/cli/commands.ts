@@ -35,7 +35,7 @@ export function makeRunner(ctx: CliContext): ExperimentRunner {
 }
 
 /** Columns padded to their widest cell; cells are run-provided text, so controls in them are shown as escapes. */
-function formatTable(table: string[][]): string {
+export function formatTable(table: string[][]): string {
   const rows = table.map((r) => r.map(showControls));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');

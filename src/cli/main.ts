@@ -1,6 +1,7 @@
 import { UserFacingError } from '../model/common/errors';
 import { SETTING_DEFAULTS } from '../model/common/settings';
 import { CliContext, cmdCancel, cmdList, cmdLogs, cmdMetrics, cmdRerun, cmdRun, cmdShow } from './commands';
+import { MODEL_USAGE, cmdModel } from './modelCommands';
 import { readWorkspaceSettings } from './settings';
 import { describeWorkspaceRoot, findWorkspaceRoot } from './workspaceRoot';
 
@@ -18,7 +19,7 @@ Commands:
   runs metrics <id> [--json]   Metrics and params the script logged with the mlw Python module
   runs cancel <id>             Stop a run, whichever process started it
   runs rerun <id>              Same as rerun
-
+${MODEL_USAGE}
 Options:
   --workspace DIR      Workspace folder (default: the nearest folder above with .mlw/, else the git
                        repository's top level, else the current folder)
@@ -33,14 +34,18 @@ interface Parsed {
   positional: string[];
   passthrough: string[];
   flags: Map<string, string | true>;
+  /** Flags given more than once, each value kept (--tag a=1 --tag b=2). */
+  repeated: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--workspace', '--base-image', '--docker-host', '--config']);
+const VALUE_FLAGS = new Set(['--workspace', '--base-image', '--docker-host', '--config', '--name', '--score', '--description', '--file', '--tag']);
+const REPEATED_FLAGS = new Set(['--tag']);
 const BOOLEAN_FLAGS = new Set(['--json', '--help', '-h', '--verbose', '-f', '--follow']);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -54,6 +59,7 @@ export function parseArgs(argv: string[]): Parsed {
         const value = inline ?? argv[++i];
         if (value === undefined) throw new UserFacingError(`${name} needs a value`);
         flags.set(name, value);
+        if (REPEATED_FLAGS.has(name)) repeated.set(name, [...(repeated.get(name) ?? []), value]);
       } else if (BOOLEAN_FLAGS.has(name)) {
         flags.set(name, true);
       } else {
@@ -63,7 +69,7 @@ export function parseArgs(argv: string[]): Parsed {
       positional.push(a);
     }
   }
-  return { positional, passthrough: argv.slice(i), flags };
+  return { positional, passthrough: argv.slice(i), flags, repeated };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -108,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
         default:
           throw new UserFacingError(`Unknown command "runs ${sub ?? ''}". Use one of: runs list, show, logs, metrics, cancel, rerun.`);
       }
+    case 'model':
+      return cmdModel(ctx, sub, parsed.positional.slice(2), parsed.repeated);
     default:
       throw new UserFacingError(`Unknown command "${command}". Run "mlw --help".`);
   }

@@ -54,6 +54,9 @@ const THEMES = [
   { name: 'Default Dark Modern', slug: 'dark', dark: true },
 ];
 
+// Runs in the page, where the DOM's getComputedStyle exists; this file is type-checked without the DOM library.
+type StyleOf = (el: unknown) => { backgroundColor: string; color: string };
+
 /** Relative luminance (WCAG) of a CSS rgb()/rgba() colour. */
 function luminance(css: string): number {
   const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)/.exec(css);
@@ -113,10 +116,11 @@ describe('the webviews in light and dark themes (code-server + Chromium)', funct
 
       /** The webview follows the theme: background as dark/light as the workbench's, body text readable on it. */
       async function expectThemed(what: string): Promise<void> {
-        const workbenchBg = await ui.page.locator('.monaco-workbench').evaluate((el) => getComputedStyle(el).backgroundColor);
+        const workbenchBg = await ui.page.locator('.monaco-workbench').evaluate((el) => (globalThis as unknown as { getComputedStyle: StyleOf }).getComputedStyle(el).backgroundColor);
         const { bg, fg } = await webview().locator('body').evaluate((el) => {
-          const s = getComputedStyle(el);
-          const htmlBg = getComputedStyle(el.ownerDocument.documentElement).backgroundColor;
+          const style = (globalThis as unknown as { getComputedStyle: StyleOf }).getComputedStyle.bind(globalThis);
+          const s = style(el);
+          const htmlBg = style(el.ownerDocument.documentElement).backgroundColor;
           const transparent = (c: string) => c === 'rgba(0, 0, 0, 0)' || c === 'transparent';
           return { bg: transparent(s.backgroundColor) ? htmlBg : s.backgroundColor, fg: s.color };
         });

@@ -4,19 +4,11 @@ import * as path from 'node:path';
 import { readDirIfExists, writeJsonAtomic } from '../common/atomicFile';
 import { UserFacingError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
+import { ensureMlwGitignore } from '../common/mlwGitignore';
 import { parseRunRecord } from './recordCheck';
 import { RUN_SCHEMA_VERSION, RunRecord, isTerminal } from './run';
 import { FileStamp, RunIndex, RunSummary, fileStamp, newestFirst } from './runIndex';
 
-const MLW_GITIGNORE = [
-  '# ML Workbench: run data is local to this machine; run configurations and .mlw/Dockerfile are shared.',
-  '*',
-  '!.gitignore',
-  '!Dockerfile',
-  '!runconfigs/',
-  '!runconfigs/**',
-  '',
-].join('\n');
 
 export interface RunPaths {
   dir: string;
@@ -67,7 +59,7 @@ export class RunStore extends EventEmitter {
 
   async create(record: RunRecord): Promise<RunRecord> {
     const p = this.paths(record.id);
-    await this.ensureIgnoredByGit();
+    await ensureMlwGitignore(this.workspaceRoot);
     await fs.promises.mkdir(this.runsDir, { recursive: true });
     const taken = () => new Error(`Run ${record.id} exists already in ${this.runsDir}; not overwriting it`);
     if (await fs.promises.lstat(p.dir).then(() => true, () => false)) throw taken();
@@ -195,16 +187,6 @@ export class RunStore extends EventEmitter {
    * `.mlw/.gitignore` keeps run data out of `git status` (and out of the dirty flag of later runs) without
    * touching the user's own .gitignore, while run configurations and .mlw/Dockerfile stay shareable.
    */
-  private async ensureIgnoredByGit(): Promise<void> {
-    const file = path.join(this.workspaceRoot, '.mlw', '.gitignore');
-    const wanted = MLW_GITIGNORE;
-    const current = await fs.promises.readFile(file, 'utf8').catch(() => undefined);
-    // Rewrite only our own earlier versions; a file the user edited is theirs.
-    if (current === wanted || (current !== undefined && !current.startsWith('# ML Workbench'))) return;
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.writeFile(file, wanted);
-  }
-
   private async write(record: RunRecord): Promise<void> {
     const written = await writeJsonAtomic(this.paths(record.id).record, record);
     // After run.json, which stays the truth: a process killed in between leaves the index behind, not ahead.
