@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { CommandId, Commands } from './views/common/commandIds';
 import { Disposable } from './views/common/disposable';
 import { registerCommand } from './views/common/registerCommand';
+import { WorkspaceModels } from './views/common/workspaceModels';
 import { WorkspaceRuns } from './views/common/workspaceRuns';
 import { cancelRun, rerunCommand, runAsExperiment, runAsExperimentWithConfig } from './views/runs/runAsExperiment';
 import { RunOutput } from './views/runs/runOutput';
@@ -20,6 +21,8 @@ import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPa
 import { ComparePanels, createCompare } from './views/compare/comparePanel';
 import { RunConfigLanguageClient, pickRunConfigScript } from './views/languageClient/runConfigClient';
 import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
+import { deleteModelVersion, openModelSourceRun, registerModel, setModelAlias } from './views/models/modelCommands';
+import { ModelsView } from './views/models/modelsView';
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -36,6 +39,8 @@ class Workbench extends Disposable {
   readonly runDetailsPreview: RunDetailsPreview;
   readonly compare: ComparePanels;
   readonly runConfigLanguage: RunConfigLanguageClient;
+  readonly models: WorkspaceModels;
+  readonly modelsView: ModelsView;
 
   constructor(extensionPath: string, extensionUri: vscode.Uri, workspaceState: vscode.Memento) {
     super();
@@ -51,6 +56,8 @@ class Workbench extends Disposable {
     const argumentHistory = new ArgumentHistory(workspaceState);
     const preview = (this.runDetailsPreview = new RunDetailsPreview(runDetails));
     const walkthrough = this._register(new Walkthrough(runs, view));
+    const models = (this.models = this._register(new WorkspaceModels(workspaceRuns)));
+    const modelsView = (this.modelsView = this._register(new ModelsView(output.channel, models)));
 
     const commands: [CommandId, (...args: unknown[]) => unknown][] = [
       [Commands.runAsExperiment, (uri) => runAsExperiment(runs, uri)],
@@ -87,6 +94,11 @@ class Workbench extends Disposable {
       }],
       [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
       [Commands.pickRunConfigScript, (uri, range, script) => pickRunConfigScript(uri, range, asString(script))],
+      [Commands.registerModel, (target, outputPath, options) => registerModel(models, workspaceRuns, target, asString(outputPath), options as object | undefined)],
+      [Commands.setModelAlias, (node, alias) => setModelAlias(models, node, asString(alias))],
+      [Commands.deleteModelVersion, (node, confirmed) => deleteModelVersion(models, node, confirmed === true)],
+      [Commands.openModelSourceRun, (node) => openModelSourceRun(node)],
+      [Commands.refreshModels, () => modelsView.refresh()],
     ];
     for (const [id, handler] of commands) this._register(registerCommand(id, handler));
 
@@ -110,6 +122,9 @@ export interface WorkbenchApi {
   compare: ComparePanels;
   /** The run configuration language client, started on the first run configuration document. */
   runConfigLanguage: RunConfigLanguageClient;
+  /** The model registry of each folder, and the Models view. */
+  models: WorkspaceModels;
+  modelsView: ModelsView;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
   reconciled: Promise<unknown>;
 }
@@ -119,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, models: workbench.models, modelsView: workbench.modelsView, reconciled };
 }
 
 export function deactivate(): void {

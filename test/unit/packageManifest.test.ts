@@ -36,6 +36,14 @@ describe('package.json contributions', () => {
     assert.ok(starred.includes('mlw.unstarRun') && !starred.includes('mlw.starRun'));
     for (const c of ['mlw.openRunDetails', 'mlw.openRunLogs', 'mlw.showSnapshotDiff', 'mlw.compareRuns']) assert.ok(done.includes(c), c);
     assert.deepEqual(commandsFor('experiment'), []);
+    assert.ok(done.includes('mlw.registerModel') && !commandsFor('run.failed').includes('mlw.registerModel'), 'models come from completed runs');
+  });
+
+  it('shows model version commands by where the version came from', () => {
+    const fromRun = commandsFor('modelVersion.run');
+    for (const c of ['mlw.models.openSourceRun', 'mlw.models.setAlias', 'mlw.models.deleteVersion']) assert.ok(fromRun.includes(c), c);
+    const fromFile = commandsFor('modelVersion.file');
+    assert.ok(fromFile.includes('mlw.models.setAlias') && !fromFile.includes('mlw.models.openSourceRun'));
   });
 
   it('declares every command it puts in a menu', () => {

@@ -35,6 +35,11 @@ export const Commands = {
   compareWithBest: 'mlw.compareWithBest',
   showScriptRuns: 'mlw.showScriptRuns',
   pickRunConfigScript: 'mlw.pickRunConfigScript',
+  registerModel: 'mlw.registerModel',
+  setModelAlias: 'mlw.models.setAlias',
+  deleteModelVersion: 'mlw.models.deleteVersion',
+  openModelSourceRun: 'mlw.models.openSourceRun',
+  refreshModels: 'mlw.models.refresh',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -52,4 +57,5 @@ export const ContextKeys = {
 
 export const ViewIds = {
   runs: 'mlw.runs',
+  models: 'mlw.models',
 } as const;
