@@ -160,6 +160,39 @@ describe('the webviews in light and dark themes (code-server + Chromium)', funct
         await expectThemed('Compare');
         await screenshot('compare');
       });
+
+      if (!theme.dark) {
+        it('registers a run\'s output as a model from the Runs view by clicks; the Models view lists it', async () => {
+          const row = ui.runsTreeRows().filter({ hasText: 'lr=0.1' }).first();
+          await row.click();
+          await row.click({ button: 'right' });
+          await ui.clickMenuItem('Register Model…');
+          await ui.step('the outputs of the run to choose from', async () => {
+            const pick = await ui.pickRow('outputs/predictions.csv');
+            await pick.click();
+          });
+          await ui.step('the name box, suggested from the file', async () => {
+            await ui.until(async () => (await ui.quickInputBox().inputValue()) === 'predictions' || undefined, 10_000, async () => ui.quickInputBox().inputValue());
+            await ui.quickInputBox().fill('lr-predictions');
+            await ui.page.keyboard.press('Enter');
+          });
+          await ui.step('the description box (skipped with Enter)', async () => {
+            await ui.until(async () => /description/.test(await ui.quickInput().innerText()) || undefined, 10_000, async () => ui.quickInput().innerText());
+            await ui.page.keyboard.press('Enter');
+          });
+          const models = ui.page.locator('.part.sidebar .pane', { has: ui.page.locator('.pane-header', { hasText: /Models/i }) });
+          await ui.step('the Models view lists lr-predictions v1 from run lr=0.1', async () => {
+            const header = models.locator('.pane-header').first();
+            if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+            await ui.until(async () => {
+              const text = (await models.locator('[role="treeitem"]').allInnerTexts().catch(() => [])).join(' | ');
+              return /lr-predictions/.test(text) && /v1/.test(text) && /run #/.test(text) ? text : undefined;
+            }, 30_000, async () => (await models.innerText().catch(() => '')).replace(/\s+/g, ' '));
+          });
+          const record = JSON.parse(fs.readFileSync(path.join(workspace, '.mlw', 'models', 'lr-predictions', 'v1.json'), 'utf8')) as { source: { params: { lr: number } } };
+          assert.equal(record.source.params.lr, 0.1);
+        });
+      }
     });
   }
 });
