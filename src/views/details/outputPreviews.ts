@@ -50,10 +50,10 @@ export class OutputPreviews {
       const listed = (reason: string): OutputPreview => ({ path: o.rel, kind: 'listed', size: o.size, reason });
       if (kind.kind === 'image') {
         if (o.size > MAX_IMAGE_BYTES) { out.push(listed(`${formatBytes(o.size)}: larger than the ${formatBytes(MAX_IMAGE_BYTES)} shown inline`)); continue; }
-        if (++images > MAX_IMAGES) { out.push(listed(`only the first ${MAX_IMAGES} images are shown inline`)); continue; }
+        if (images >= MAX_IMAGES) { out.push(listed(`only the first ${MAX_IMAGES} images are shown inline`)); continue; }
       } else {
         if (o.size > MAX_TABLE_BYTES) { out.push(listed(`${formatBytes(o.size)}: larger than the ${formatBytes(MAX_TABLE_BYTES)} previewed`)); continue; }
-        if (++tables > MAX_TABLES) { out.push(listed(`only the first ${MAX_TABLES} tables are previewed`)); continue; }
+        if (tables >= MAX_TABLES) { out.push(listed(`only the first ${MAX_TABLES} tables are previewed`)); continue; }
       }
       let preview: OutputPreview;
       try {
@@ -66,6 +66,9 @@ export class OutputPreviews {
       } catch (err) {
         preview = listed(`not read: ${(err as Error).message}`);
       }
+      // Only what is shown counts against the caps: a fake or unreadable image leaves its slot to the next.
+      if (preview.kind === 'image') images++;
+      else if (preview.kind === 'table') tables++;
       out.push(preview);
     }
     this.cache = next;
