@@ -5,15 +5,11 @@ import * as vscode from 'vscode';
 // Types only: the panels live in the extension's bundle (dist/extension.js); tests reach them through its API.
 import type { WorkbenchApi } from '../../src/extension';
 import type { HandledMessage, RunDetailsPanel } from '../../src/views/details/runDetailsPanel';
-import { RUN_DETAILS_VIEW_TYPE, RunDetailsState, isDeletedRun } from '../../src/views/protocol/runDetails';
+import { RUN_DETAILS_VIEW_TYPE } from '../../src/views/protocol/runDetails';
+import { waitForRunState } from './runDetailsHelpers';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
-import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
+import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender } from './panelHelpers';
 
-
-/** Waits for a state of the run itself (not the deleted-run state) that passes `ok`. */
-export async function waitForRunState(panel: RunDetailsPanel, what: string, ok: (s: RunDetailsState) => boolean, timeoutMs?: number): Promise<RunDetailsState> {
-  return (await waitForState(panel, what, (s) => !isDeletedRun(s) && ok(s), timeoutMs)) as RunDetailsState;
-}
 
 function runIdOf(result: unknown): string {
   assert.ok(result && typeof result === 'object' && 'runId' in result, `expected a run id, got ${JSON.stringify(result)}`);

@@ -101,7 +101,8 @@ function renderSummary(state: RunDetailsState): HTMLElement {
     s.terminal ? act('Rerun', 'rerun', false) : null,
     s.terminal ? act('Modify and Rerun…', 'modifyAndRerun') : null,
     s.starred ? act('Unstar', 'unstar') : act('Star', 'star'),
-    act('Delete…', 'delete'),
+    // The command refuses to delete a run still going (its container is in use): offered once it ended.
+    s.terminal ? act('Delete…', 'delete') : null,
     state.hasLogs ? button('Open Logs', () => send({ type: 'openFile', which: 'logs' }), { testId: 'open-logs', secondary: true }) : null,
   );
   return h('header', { class: 'summary', testId: 'summary' }, heading, keyValues(rows), actions);
