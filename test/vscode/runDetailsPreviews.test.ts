@@ -81,14 +81,21 @@ describe('Run details previews, traceback, actions and deletion (real VS Code, r
 
   it('says a deleted run was deleted, keeps nothing of it and stops refreshing', async () => {
     const panel = opened[0];
+    const versionBefore = panel.stateVersion;
     const result = (await vscode.commands.executeCommand('mlw.deleteRun', previewsRun, undefined, true)) as { deleted: string[] };
     assert.deepEqual(result.deleted, [previewsRun]);
+    // Hidden behind the failed run's panel, it refreshes once shown.
+    panel.panel.reveal();
     const state = await waitForState(panel, 'the deleted state', (s) => isDeletedRun(s), WEBVIEW_TIMEOUT_MS);
     assert.ok(isDeletedRun(state));
     assert.match(state.message, new RegExp(`Run ${previewsRun} was deleted`));
     assert.equal(JSON.stringify(state).includes('scores.csv'), false, 'no stale data');
-    const rendered = await waitForRender(panel);
-    assert.deepEqual({ charts: rendered.charts, images: rendered.images }, { charts: 0, images: 0 });
+    // The render of a state pushed after the deletion (the webview drew nothing of the run).
+    const rendered = await waitFor('the deleted state to render', async () => {
+      const r = await waitForRender(panel);
+      return r.version > versionBefore ? r : undefined;
+    }, WEBVIEW_TIMEOUT_MS);
+    assert.deepEqual({ charts: rendered.charts, images: rendered.images, errors: rendered.errors ?? [] }, { charts: 0, images: 0, errors: [] });
     assert.equal(panel.panel.title, `Run ${previewsRun.slice(-4)} (deleted)`);
     let refreshes = 0;
     const sub = panel.onDidRefresh(() => refreshes++);
