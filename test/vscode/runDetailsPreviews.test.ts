@@ -55,7 +55,7 @@ describe('Run details previews, traceback, actions and deletion (real VS Code, r
     assert.equal(rendered.charts, 1, 'and drew the loss chart');
   });
 
-  it("stars the run from the panel's Star button, with the Runs view's command", async () => {
+  it("stars the run from the panel's Star button, through mlw.starRun", async () => {
     const panel = opened[0];
     const handled = nextHandled(panel, (h) => h.intent?.type === 'runAction');
     await panel.postTest({ type: 'test:click', testId: 'action:star' });
