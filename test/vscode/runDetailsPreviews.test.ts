@@ -67,6 +67,20 @@ describe('Run details previews, traceback, actions and deletion (real VS Code, r
     assert.equal((await again).outcome, 'refused', 'nothing to cancel: the run ended');
   });
 
+  it("cancels a running run from the panel's Cancel button", async () => {
+    const id = await runScript('scripts/slow.py');
+    const panel = await openDetails(id);
+    opened.push(panel);
+    await waitForRunState(panel, 'the running state', (s) => s.summary.status === 'Running', 120_000);
+    await waitForRender(panel);
+    const handled = nextHandled(panel, (h) => h.intent?.type === 'runAction');
+    await panel.postTest({ type: 'test:click', testId: 'action:cancel' });
+    assert.equal((await handled).outcome, 'done', (await handled).detail);
+    const run = await waitForEnd(id);
+    assert.equal(run.status, 'Canceled');
+    await waitForRunState(panel, 'the canceled state', (s) => s.summary.status === 'Canceled', WEBVIEW_TIMEOUT_MS);
+  });
+
   it("shows a failed run's traceback next to its reason", async () => {
     const id = await runScript('scripts/raises.py');
     const run = await waitForEnd(id);

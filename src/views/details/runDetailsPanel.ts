@@ -249,7 +249,7 @@ export class RunDetailsPanel extends PanelHost<RunDetailsView, FromWebview, ToWe
     const live = !isTerminal(run.status);
     if (action === 'cancel' && !live) return `Run ${this.runId} already ended (${run.status}); there is nothing to cancel.`;
     if (action === 'modifyAndRerun' && live) return `Run ${this.runId} is still going: modify and rerun it once it ended.`;
-    if ((action === 'star') === !!run.starred) return `Run ${this.runId} is ${run.starred ? 'already' : 'not'} starred.`;
+    if ((action === 'star' || action === 'unstar') && (action === 'star') === !!run.starred) return `Run ${this.runId} is ${run.starred ? 'already' : 'not'} starred.`;
     const command = ACTION_COMMANDS[action];
     void Promise.resolve(vscode.commands.executeCommand(command, this.runId)).catch((err) =>
       this.log.error(`${command} on run ${this.runId} failed: ${(err as Error).message}`),
