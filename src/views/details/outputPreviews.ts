@@ -38,6 +38,14 @@ export class OutputPreviews {
 
   constructor(private readonly outputsDir: string) {}
 
+  /**
+   * What identifies the images last read (path, size, modification time), to compare states by instead of their
+   * data: URIs: a live run's state is compared every poll, and 12 images of 2 MB would make that 32 MB of JSON.
+   */
+  imageKeys(): string[] {
+    return [...this.cache].filter(([, v]) => v.preview.kind === 'image').map(([rel, v]) => `${rel}\0${v.key}`);
+  }
+
   /** Previews of the outputs that get one, in listing order; the rest of the outputs get none. */
   async read(outputs: readonly OutputEntry[]): Promise<OutputPreview[]> {
     const out: OutputPreview[] = [];

@@ -160,7 +160,9 @@ export class RunDetailsPanel extends PanelHost<RunDetailsView, FromWebview, ToWe
       environmentFileAvailable: envFile !== undefined && (await this.environmentFile(run)) !== undefined,
       skippedOutputs: skipped,
     });
-    return { state, title: runTitle(run), live: !state.summary.terminal };
+    // Compared without the images' bytes: they changed only when their keys did.
+    const key = JSON.stringify({ ...state, previews: state.previews.map((p) => (p.kind === 'image' ? { ...p, src: '' } : p)), images: this.previews.imageKeys() });
+    return { state, title: runTitle(run), live: !state.summary.terminal, key };
   }
 
   private deletedState(): Loaded<RunDetailsView> {
