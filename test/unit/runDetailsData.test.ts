@@ -148,6 +148,9 @@ describe('Run details state (pure)', () => {
       assert.equal(loss.max, 1);
       assert.equal(loss.min, 1 / 1000);
       assert.equal(state.metrics[1].goal, 'max');
+      assert.equal(state.metrics[1].goalSource, 'script');
+      assert.equal(loss.goal, 'min', 'loss: lower is better, by its name');
+      assert.equal(loss.goalSource, 'inferred');
       assert.equal(state.metrics[2].points, 1, "a final value only in the record still shows, as one point");
       assert.deepEqual(state.outputs, [{ path: 'model.pkl', size: 10 }, { path: 'plots/a.png', size: 2048 }]);
       assert.deepEqual(state.git, { commit: 'abc123', branch: 'main', remote: 'git@example.com:x.git', dirty: true, untracked: ['new.py'], hasPatch: true });
@@ -189,7 +192,10 @@ describe('Run details state (pure)', () => {
       assert.deepEqual(parseFromWebview({ type: 'showDiff' }), { type: 'showDiff' });
       assert.deepEqual(parseFromWebview({ type: 'openRun', id: '20250101-000000-ab12' }), { type: 'openRun', id: '20250101-000000-ab12' });
       assert.deepEqual(parseFromWebview({ type: 'openFile', which: 'patch' }), { type: 'openFile', which: 'patch' });
-      assert.deepEqual(parseFromWebview({ type: 'rendered', sparklines: 2, version: 3, errors: [] }), { type: 'rendered', sparklines: 2, version: 3, errors: [] });
+      assert.deepEqual(parseFromWebview({ type: 'rendered', sparklines: 2, charts: 2, images: 1, version: 3, errors: [] }), { type: 'rendered', sparklines: 2, charts: 2, images: 1, version: 3, errors: [] });
+      for (const action of ['cancel', 'rerun', 'modifyAndRerun', 'star', 'unstar', 'delete']) {
+        assert.deepEqual(parseFromWebview({ type: 'runAction', action, command: 'workbench.action.terminal.new' }), { type: 'runAction', action });
+      }
     });
 
     it('rejects unknown types and wrong shapes', () => {
@@ -197,6 +203,8 @@ describe('Run details state (pure)', () => {
         null, undefined, 'ready', 42, [], {}, { type: 'nope' },
         { type: 'openOutput' }, { type: 'openOutput', path: 42 }, { type: 'openOutput', path: '' }, { type: 'openOutput', path: 'a\0b' },
         { type: 'openRun', id: '../x' }, { type: 'openFile', which: 'run.json' }, { type: 'openFile', which: 'toString' },
+        { type: 'runAction' }, { type: 'runAction', action: 'mlw.deleteRun' }, { type: 'runAction', action: 'toString' },
+        { type: 'rendered', sparklines: 2, version: 1 }, { type: 'rendered', sparklines: 2, charts: 1, images: -1, version: 1 },
         { type: 'rendered' }, { type: 'rendered', sparklines: 2 }, { type: 'rendered', sparklines: -1, version: 1 }, { type: 'rendered', sparklines: 1.5 }, { type: 'rendered', sparklines: 1, errors: [1] },
       ]) {
         assert.equal(parseFromWebview(bad), undefined, JSON.stringify(bad));

@@ -6,8 +6,9 @@ import * as vscode from 'vscode';
 import type { WorkbenchApi } from '../../src/extension';
 import type { HandledMessage, RunDetailsPanel } from '../../src/views/details/runDetailsPanel';
 import { RUN_DETAILS_VIEW_TYPE } from '../../src/views/protocol/runDetails';
+import { waitForRunState } from './runDetailsHelpers';
 import { EXTENSION_ID, activateExtension, openScript, store, waitFor, waitForEnd } from './helpers';
-import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender, waitForState } from './panelHelpers';
+import { WEBVIEW_TIMEOUT_MS, assertStrictPage, nextHandled, postFromWebview, waitForRender } from './panelHelpers';
 
 
 function runIdOf(result: unknown): string {
@@ -58,7 +59,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     runId = runIdOf(await vscode.commands.executeCommand('mlw.runAsExperiment', uri));
     panel = await openDetails(runId);
     opened.push(panel);
-    await waitForState(panel, 'a live state of the running run', (s) => s.summary.status === 'Running', WEBVIEW_TIMEOUT_MS);
+    await waitForRunState(panel, 'a live state of the running run', (s) => s.summary.status === 'Running', WEBVIEW_TIMEOUT_MS);
     assert.equal(panel.panel.title, `Run ${runId.slice(-4)} — scripts/metrics.py`);
 
     await waitForEnd(runId);
@@ -70,7 +71,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     fs.symlinkSync('../run.json', path.join(outputs, 'leak.txt'));
 
     // No command refreshes the panel: the change feed (and the look after the run ends) has to see the record and the new outputs.
-    const state = await waitForState(panel, 'the final state with the outputs', (s) => s.summary.terminal && s.outputs.length === 2);
+    const state = await waitForRunState(panel, 'the final state with the outputs', (s) => s.summary.terminal && s.outputs.length === 2);
     assert.equal(state.summary.status, 'Completed', state.summary.reason);
     assert.equal(state.summary.exitCode, 0);
     assert.equal(state.summary.script, 'scripts/metrics.py');
@@ -154,7 +155,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     const child = await openDetails(childId);
     opened.push(child);
     assert.notEqual(child, panel, 'one panel per run');
-    await waitForState(child, 'the rerun state', (s) => s.summary.terminal && s.summary.parentId === runId, WEBVIEW_TIMEOUT_MS);
+    await waitForRunState(child, 'the rerun state', (s) => s.summary.terminal && s.summary.parentId === runId, WEBVIEW_TIMEOUT_MS);
     await waitForRender(child);
     assert.equal(child.lastRendered?.sparklines, 2);
 
@@ -179,7 +180,7 @@ describe('Run details webview (real VS Code, real Docker)', () => {
     const restored = await api.runDetails.revive(restoredPanel, { runId, folder: folder.uri.toString() });
     assert.ok(restored, 'the saved run is restored');
     opened.push(restored);
-    await waitForState(restored, 'the restored state', (s) => s.runId === runId && s.summary.terminal, WEBVIEW_TIMEOUT_MS);
+    await waitForRunState(restored, 'the restored state', (s) => s.runId === runId && s.summary.terminal, WEBVIEW_TIMEOUT_MS);
     assert.equal((await waitForRender(restored)).sparklines, 2);
     assert.equal(restored.panel.title, `Run ${runId.slice(-4)} — scripts/metrics.py`);
     assertStrictPage(restored, extensionUri);

@@ -1,9 +1,11 @@
 // Browser side of the Run details webview. Renders the state the extension pushes (see
 // src/views/protocol/runDetails.ts) and sends intents back; it never reads files or decides anything itself.
 import './styles.css';
-import type { FromWebview, MetricSummary, RunDetailsState, RunDetailsWebviewState, ToWebview } from '../../src/views/protocol/runDetails';
+import type { DeletedRunState, FromWebview, MetricSummary, OutputPreview, RunAction, RunDetailsState, RunDetailsView, RunDetailsWebviewState, ToWebview } from '../../src/views/protocol/runDetails';
+import { isDeletedRun } from '../../src/views/protocol/runDetails';
 import { fromDisplayNumber } from '../../src/views/protocol/common';
-import { formatBytes, formatDuration, formatNumber } from '../../src/model/common/format';
+import { formatBytes, formatDate as formatWhen, formatDuration, formatNumber } from '../../src/model/common/format';
+import { drawStepChart } from './stepChart';
 import { bootstrap } from '../shared/bootstrap';
 import { Child, append, button, byTestId, h, link } from '../shared/dom';
 import { TopLevelSpec, chartTheme, onThemeChange, renderVegaLite } from '../shared/vega';
@@ -12,7 +14,8 @@ import { vscodeApi } from '../shared/host';
 const { app, send, takeViolations } = bootstrap<ToWebview, FromWebview>('run details', () => ({
   state: (msg) => {
     current = { version: msg.version, state: msg.state };
-    vscodeApi.setState({ runId: msg.state.runId, folder: msg.state.folder } satisfies RunDetailsWebviewState);
+    // A deleted run's panel keeps no state: after a reload there is nothing to restore.
+    vscodeApi.setState(isDeletedRun(msg.state) ? undefined : ({ runId: msg.state.runId, folder: msg.state.folder } satisfies RunDetailsWebviewState));
     void render();
   },
 }));
@@ -21,7 +24,7 @@ const { app, send, takeViolations } = bootstrap<ToWebview, FromWebview>('run det
 const initial: RunDetailsWebviewState = { runId: app.dataset.runId ?? '', folder: decodeURIComponent(app.dataset.folder ?? '') };
 if (initial.runId) vscodeApi.setState(initial);
 
-let current: { version: number; state: RunDetailsState } | undefined;
+let current: { version: number; state: RunDetailsView } | undefined;
 let renderGeneration = 0;
 const views: { finalize(): void }[] = [];
 let ticker: ReturnType<typeof setInterval> | undefined;
@@ -29,9 +32,7 @@ let ticker: ReturnType<typeof setInterval> | undefined;
 // ---------- formatting ----------
 
 function formatDate(iso: string | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return formatWhen(iso, { seconds: true }) || '—';
 }
 
 // ---------- building blocks ----------
@@ -73,7 +74,8 @@ function statusBadge(s: RunDetailsState['summary']): HTMLElement {
 function renderSummary(state: RunDetailsState): HTMLElement {
   const s = state.summary;
   const rows: [string, Child | Child[]][] = [];
-  rows.push(['Status', [statusBadge(s), s.reason ? h('span', { class: 'reason' }, ` ${s.reason}`) : null]]);
+  rows.push(['Status', [statusBadge(s), s.reason ? h('span', { class: 'reason', testId: 'reason' }, ` ${s.reason}`) : null]]);
+  if (s.traceback) rows.push(['Traceback', h('pre', { class: 'traceback', testId: 'traceback' }, s.traceback)]);
   rows.push(['Script', [code(s.script), s.args.length ? h('span', null, ' ', code(s.args.join(' '))) : null]]);
   if (s.configName) rows.push(['Run configuration', s.configName]);
   rows.push(['Created', formatDate(s.createdAt)]);
@@ -91,9 +93,16 @@ function renderSummary(state: RunDetailsState): HTMLElement {
   rows.push(['Folder', state.folderName]);
   rows.push(['Run id', code(state.runId)]);
   const heading = h('h1', null, s.starred ? h('span', { class: 'star', title: 'Starred' }, '★ ') : null, s.name ?? `Run ${state.shortId}`, h('span', { class: 'muted' }, ` — ${s.script}`));
+  const act = (label: string, action: RunAction, secondary = true) => button(label, () => send({ type: 'runAction', action }), { testId: `action:${action}`, secondary });
   const actions = h(
     'div',
-    { class: 'actions' },
+    { class: 'actions', testId: 'actions' },
+    s.terminal ? null : act('Cancel', 'cancel', false),
+    s.terminal ? act('Rerun', 'rerun', false) : null,
+    s.terminal ? act('Modify and Rerun…', 'modifyAndRerun') : null,
+    s.starred ? act('Unstar', 'unstar') : act('Star', 'star'),
+    // The command refuses to delete a run still going (its container is in use): offered once it ended.
+    s.terminal ? act('Delete…', 'delete') : null,
     state.hasLogs ? button('Open Logs', () => send({ type: 'openFile', which: 'logs' }), { testId: 'open-logs', secondary: true }) : null,
   );
   return h('header', { class: 'summary', testId: 'summary' }, heading, keyValues(rows), actions);
@@ -137,12 +146,35 @@ function sparklineSpec(m: MetricSummary): TopLevelSpec {
   };
 }
 
+const GOAL_SOURCE: Record<NonNullable<MetricSummary['goalSource']>, string> = {
+  script: '',
+  setting: ' (mlw.metricGoals)',
+  inferred: ' (inferred)',
+};
+
+function goalText(m: MetricSummary): string {
+  if (!m.goal) return '';
+  const best = m.best !== undefined ? ` best ${formatNumber(m.best)}` : '';
+  return `${m.goal === 'max' ? '↑ max' : '↓ min'}${m.goalSource ? GOAL_SOURCE[m.goalSource] : ''}${best}`;
+}
+
+function renderCharts(state: RunDetailsState, charts: { el: HTMLElement; metric: MetricSummary }[]): HTMLElement | null {
+  const drawable = state.metrics.filter((m) => m.series.length > 0);
+  if (!drawable.length) return null;
+  const figures = drawable.map((m) => {
+    const el = h('div', { class: 'chart', testId: `chart:${m.name}` });
+    charts.push({ el, metric: m });
+    return h('figure', { class: 'chart-figure' }, h('figcaption', null, m.name, h('span', { class: 'muted' }, ` — ${state.summary.terminal ? 'final' : 'latest'} ${formatNumber(fromDisplayNumber(m.last))}`)), el);
+  });
+  return section('Charts', 'charts', h('div', { class: 'charts' }, ...figures));
+}
+
 function renderMetrics(state: RunDetailsState, charts: { el: HTMLElement; metric: MetricSummary }[]): HTMLElement {
   if (!state.metrics.length) return section('Metrics', 'metrics', muted('No metrics logged (mlw.log_metric).'));
   const rows = state.metrics.map((m) => {
     const spark = h('div', { class: 'sparkline', testId: `sparkline:${m.name}`, title: `${m.points} point(s)${m.series.length < m.points ? `, ${m.series.length} drawn` : ''}` });
     if (m.series.length) charts.push({ el: spark, metric: m });
-    const goal = m.goal ? `${m.goal === 'max' ? '↑ max' : '↓ min'}${m.best !== undefined ? ` (best ${formatNumber(m.best)})` : ''}` : '';
+    const goal = h('span', { testId: `goal:${m.name}`, title: m.goalSource === 'inferred' ? 'Not set by the script: inferred from the name (loss/error… lower is better, else higher)' : undefined }, goalText(m));
     return [
       m.name,
       formatNumber(fromDisplayNumber(m.last)),
@@ -154,7 +186,7 @@ function renderMetrics(state: RunDetailsState, charts: { el: HTMLElement; metric
     ] as Child[];
   });
   const skipped = state.trackingSkippedLines ? muted(`${state.trackingSkippedLines} line(s) of events.jsonl were not valid events and were skipped.`) : null;
-  return section('Metrics', 'metrics', table(['Metric', 'Final', 'Min', 'Max', 'Points', 'Goal', ''], rows, { numeric: [1, 2, 3, 4], testId: 'metrics-table' }), skipped);
+  return section('Metrics', 'metrics', table(['Metric', state.summary.terminal ? 'Final' : 'Latest', 'Min', 'Max', 'Points', 'Goal', ''], rows, { numeric: [1, 2, 3, 4], testId: 'metrics-table' }), skipped);
 }
 
 function renderOutputs(state: RunDetailsState): HTMLElement {
@@ -173,6 +205,26 @@ function renderOutputs(state: RunDetailsState): HTMLElement {
     ),
   ]);
   return section('Outputs', 'outputs', table(['File', 'Size', ''], rows, { numeric: [1], testId: 'outputs-table' }), skipped);
+}
+
+function renderPreview(p: OutputPreview, images: HTMLImageElement[]): HTMLElement {
+  const caption = h('figcaption', null, code(p.path), h('span', { class: 'muted' }, ` ${formatBytes(p.size)}`));
+  if (p.kind === 'image') {
+    // Only as an <img>: an SVG shown this way runs no script and loads nothing.
+    const img = h('img', { src: p.src, alt: p.path, class: 'preview-image', testId: `image:${p.path}` });
+    images.push(img);
+    return h('figure', { class: 'preview' }, caption, img);
+  }
+  if (p.kind === 'table') {
+    const t = table(p.columns, p.rows, { testId: `table:${p.path}` });
+    return h('figure', { class: 'preview' }, caption, h('div', { class: 'table-scroll' }, t), p.truncated ? muted('First rows and columns only.') : null);
+  }
+  return h('figure', { class: 'preview listed', testId: `listed:${p.path}` }, caption, muted(`Not previewed: ${p.reason}.`));
+}
+
+function renderPreviews(state: RunDetailsState, images: HTMLImageElement[]): HTMLElement | null {
+  if (!state.previews.length) return null;
+  return section('Output previews', 'previews', h('div', { class: 'previews' }, ...state.previews.map((p) => renderPreview(p, images))));
 }
 
 function renderGit(state: RunDetailsState): HTMLElement {
@@ -262,28 +314,63 @@ async function drawSparklines(charts: { el: HTMLElement; metric: MetricSummary }
   return { drawn, errors };
 }
 
+function renderDeleted(version: number, state: DeletedRunState): void {
+  if (ticker) clearInterval(ticker);
+  ticker = undefined;
+  app.replaceChildren(h('div', { class: 'page deleted', testId: 'deleted' }, h('h1', null, `Run ${state.runId.slice(-4)}`), h('p', { testId: 'deleted-message' }, state.message)));
+  send({ type: 'rendered', sparklines: 0, charts: 0, images: 0, version, errors: takeViolations() });
+}
+
+function drawCharts(charts: { el: HTMLElement; metric: MetricSummary }[]): { drawn: number; errors: string[] } {
+  const theme = chartTheme();
+  let drawn = 0;
+  const errors: string[] = [];
+  for (const { el, metric } of charts) {
+    try {
+      drawStepChart(el, metric.series, { color: theme.line, muted: theme.muted, xLabel: metric.xKind, name: metric.name });
+      drawn++;
+    } catch (err) {
+      errors.push(`chart of ${metric.name}: ${(err as Error).message ?? err}`);
+    }
+  }
+  return { drawn, errors };
+}
+
+/** How many images decoded (an image the browser cannot show counts as an error). */
+async function loadedImages(images: HTMLImageElement[]): Promise<{ shown: number; errors: string[] }> {
+  const results = await Promise.all(images.map((img) => img.decode().then(() => true, () => false)));
+  return { shown: results.filter(Boolean).length, errors: images.filter((_, i) => !results[i]).map((img) => `image ${img.alt} could not be shown`) };
+}
+
 async function render(): Promise<void> {
   if (!current) return;
-  const { version, state } = current;
+  const { version } = current;
   const generation = ++renderGeneration;
   for (const v of views.splice(0)) v.finalize();
+  if (isDeletedRun(current.state)) return renderDeleted(version, current.state);
+  const state = current.state;
   const charts: { el: HTMLElement; metric: MetricSummary }[] = [];
+  const stepCharts: { el: HTMLElement; metric: MetricSummary }[] = [];
+  const images: HTMLImageElement[] = [];
   const page = h(
     'div',
     { class: 'page' },
     renderSummary(state),
     renderMetrics(state, charts),
+    renderCharts(state, stepCharts),
     renderParams(state),
     renderOutputs(state),
+    renderPreviews(state, images),
     renderGit(state),
     renderEnvironment(state),
     renderTimeline(state),
   );
   app.replaceChildren(page);
   startTicker(state);
-  const { drawn, errors } = await drawSparklines(charts, generation);
+  const full = drawCharts(stepCharts);
+  const [{ drawn, errors }, shown] = await Promise.all([drawSparklines(charts, generation), loadedImages(images)]);
   if (generation !== renderGeneration) return;
-  send({ type: 'rendered', sparklines: drawn, version, errors: [...errors, ...takeViolations()] });
+  send({ type: 'rendered', sparklines: drawn, charts: full.drawn, images: shown.shown, version, errors: [...errors, ...full.errors, ...shown.errors, ...takeViolations()] });
 }
 
 /** While the run is going, the duration counts up here between state pushes. */

@@ -70,3 +70,20 @@ export function formatSizeAgainst(bytes: number, limit: number): { size: string;
   }
   return { size: `${bytes} bytes`, limit: `${limit} bytes` };
 }
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A date and time as it reads everywhere (Runs view, pickers, run details): `2026-12-02 14:05` in local time,
+ * with seconds when asked (`2026-12-02 14:05:09`). One fixed, sortable shape whatever the locale, so the same run
+ * reads the same in the tree, a quick pick and its details. Text that is not a date comes back as it is; a
+ * missing date is ''.
+ */
+export function formatDate(value: string | number | Date | undefined, o: { seconds?: boolean } = {}): string {
+  if (value === undefined || value === '') return '';
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}${o.seconds ? `:${pad2(d.getSeconds())}` : ''}`;
+  return `${day} ${time}`;
+}

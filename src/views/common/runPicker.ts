@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { formatDate } from '../../model/common/format';
 import type { RunRecord, RunStatus } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
 import type { FolderRuns, WorkspaceRuns } from './workspaceRuns';
@@ -37,7 +38,7 @@ export async function pickRun(runs: WorkspaceRuns, arg: unknown, title: string, 
     candidates.map((p) => ({
       label: p.summary.script,
       description: `${p.summary.status} · ${p.summary.id}`,
-      detail: `${new Date(p.summary.createdAt).toLocaleString()}${p.summary.args?.length ? ' · ' + p.summary.args.join(' ') : ''}${owners.length > 1 ? ' · ' + p.owner.folder.name : ''}`,
+      detail: `${formatDate(p.summary.createdAt)}${p.summary.args?.length ? ' · ' + p.summary.args.join(' ') : ''}${owners.length > 1 ? ' · ' + p.owner.folder.name : ''}`,
       target: p,
     })),
     { title, matchOnDescription: true, matchOnDetail: true },

@@ -8,29 +8,59 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isInsideFolder } from '../../model/common/containment';
-import { RunRecord } from '../../model/runs/run';
+import { RunRecord, isTerminal } from '../../model/runs/run';
 import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking } from '../../model/runs/tracking';
 import { listOutputs, resolveOutputPath } from '../../runner/artifacts';
 import { Commands } from '../common/commandIds';
 import { Disposable, DisposableLike, toDisposable } from '../common/disposable';
 import { Loaded, PanelContext, PanelHost, createWebviewPanel, registerPanelSerializer } from '../common/panelHost';
 import { pickRun } from '../common/runPicker';
+import { readSettings } from '../common/settings';
+import { lastTraceback } from '../../model/runs/traceback';
+import { OutputPreviews } from './outputPreviews';
 import type { FolderRuns } from '../common/workspaceRuns';
 import type { HandledMessage as Handled } from '../protocol/common';
 import {
   FromWebview,
   OpenFileTarget,
   RUN_DETAILS_VIEW_TYPE,
-  RunDetailsState,
+  RunAction,
+  RunDetailsView,
   ToWebview,
   parseFromWebview,
   parseWebviewState,
   runDetailsPage,
 } from '../protocol/runDetails';
-import { buildRunDetailsState, runTitle } from '../protocol/runDetailsData';
+import { buildRunDetailsState, deletedRunState, runTitle } from '../protocol/runDetailsData';
 
 /** What happened to a message from the webview (for logs and tests). */
 export type HandledMessage = Handled<FromWebview>;
+
+/** The end of logs.txt read for a traceback: a failed run's traceback is at its end. */
+const TRACEBACK_TAIL_BYTES = 64 * 1024;
+
+async function logTail(file: string): Promise<{ size: number; text: string } | undefined> {
+  const fd = await fs.promises.open(file, 'r').catch(() => undefined);
+  if (!fd) return undefined;
+  try {
+    const { size } = await fd.stat();
+    const buf = Buffer.alloc(Math.min(TRACEBACK_TAIL_BYTES, size));
+    const { bytesRead } = await fd.read(buf, 0, buf.length, size - buf.length);
+    return { size, text: buf.subarray(0, bytesRead).toString('utf8') };
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Which command each header button runs (the same commands as the Runs view's menu). */
+const ACTION_COMMANDS: Record<RunAction, string> = {
+  cancel: Commands.cancelRun,
+  rerun: Commands.rerun,
+  modifyAndRerun: Commands.modifyAndRerun,
+  star: Commands.starRun,
+  unstar: Commands.unstarRun,
+  delete: Commands.deleteRun,
+};
 
 function exists(file: string): boolean {
   try {
@@ -40,12 +70,17 @@ function exists(file: string): boolean {
   }
 }
 
-export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToWebview> {
+export class RunDetailsPanel extends PanelHost<RunDetailsView, FromWebview, ToWebview> {
   static readonly viewType = RUN_DETAILS_VIEW_TYPE;
 
   private readonly tracking: TrackingData = emptyTracking();
   private readonly tail: TrackingTail;
+  private readonly previews: OutputPreviews;
   private run?: RunRecord;
+  /** The run was deleted: the panel says so and reads nothing more. */
+  private gone = false;
+  private readonly feed: DisposableLike;
+  private traceback?: { size: number; text?: string };
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -64,7 +99,8 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
       log: ctx.log,
     });
     this.tail = new TrackingTail(path.join(this.paths.tracking, TRACKING_FILE));
-    this._register(owner.onDidChange((change) => {
+    this.previews = new OutputPreviews(this.paths.outputs);
+    this.feed = this._register(owner.onDidChange((change) => {
       if (change.anything || change.ids.has(runId) || change.files.has(runId) || change.deleted.has(runId)) this.scheduleRefresh();
     }));
     this.start();
@@ -78,11 +114,17 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
     return this.owner.store.paths(this.runId);
   }
 
-  protected whileVisible(): DisposableLike {
-    return this.owner.watch();
+  /** Whether the panel's run was deleted (it then shows only that). */
+  get deleted(): boolean {
+    return this.gone;
   }
 
-  protected async load(): Promise<Loaded<RunDetailsState> | undefined> {
+  protected whileVisible(): DisposableLike | undefined {
+    return this.gone ? undefined : this.owner.watch();
+  }
+
+  protected async load(): Promise<Loaded<RunDetailsView> | undefined> {
+    if (this.gone) return this.deletedState();
     const paths = this.paths;
     let run: RunRecord | undefined;
     try {
@@ -92,8 +134,13 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
       return undefined;
     }
     if (!run) {
-      await this.post({ type: 'error', message: `Run ${this.runId} no longer exists in ${this.folder.name}.` });
-      return undefined;
+      // Deleted (here, in another window, by the CLI): drop what was read of it, stop following it.
+      this.gone = true;
+      this.run = undefined;
+      this.traceback = undefined;
+      this.feed.dispose();
+      this.rewatch();
+      return this.deletedState();
     }
     this.run = run;
     applyEvents(this.tracking, await this.tail.poll());
@@ -102,6 +149,9 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
     const outputs = await listOutputs(paths.outputs, (rel, reason) => skipped.push({ path: rel, reason }));
     const envFile = run.environment?.file;
     const state = buildRunDetailsState(run, this.tracking, outputs, {
+      settingGoals: readSettings(this.folder.uri).metricGoals,
+      traceback: run.status === 'Failed' ? await this.lastTraceback() : undefined,
+      previews: await this.previews.read(outputs),
       folder: this.folder.uri.toString(),
       folderName: this.folder.name,
       hasPatch: exists(this.patchFile(run)),
@@ -110,7 +160,24 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
       environmentFileAvailable: envFile !== undefined && (await this.environmentFile(run)) !== undefined,
       skippedOutputs: skipped,
     });
-    return { state, title: runTitle(run), live: !state.summary.terminal };
+    // Compared without the images' bytes: they changed only when their keys did.
+    const key = JSON.stringify({ ...state, previews: state.previews.map((p) => (p.kind === 'image' ? { ...p, src: '' } : p)), images: this.previews.imageKeys() });
+    return { state, title: runTitle(run), live: !state.summary.terminal, key };
+  }
+
+  private deletedState(): Loaded<RunDetailsView> {
+    const state = deletedRunState(this.runId, this.folder.uri.toString(), this.folder.name);
+    return { state, title: state.title, live: false };
+  }
+
+  /** The last traceback in logs.txt, read again only when the file grew. */
+  private async lastTraceback(): Promise<string | undefined> {
+    const size = await fs.promises.stat(this.paths.logs).then((st) => st.size, () => -1);
+    if (this.traceback?.size !== size) {
+      const tail = size < 0 ? undefined : await logTail(this.paths.logs);
+      this.traceback = { size, text: tail && lastTraceback(tail.text)?.text };
+    }
+    return this.traceback.text;
   }
 
   private patchFile(run: RunRecord): string {
@@ -132,8 +199,11 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
   }
 
   protected async act(intent: Exclude<FromWebview, { type: 'ready' | 'rendered' }>): Promise<string | undefined> {
+    if (this.gone) return `Run ${this.runId} was deleted.`;
     const paths = this.paths;
     switch (intent.type) {
+      case 'runAction':
+        return this.runAction(intent.action);
       case 'openOutput':
       case 'revealOutput': {
         // Only a path the outputs listing gives (fresh, not the webview's copy), resolved again through its links.
@@ -169,6 +239,24 @@ export class RunDetailsPanel extends PanelHost<RunDetailsState, FromWebview, ToW
         return undefined;
       }
     }
+  }
+
+  /**
+   * A header button: the very command the Runs view runs on this run. Not awaited: the command may confirm
+   * (Delete), ask (Modify and Rerun) or follow the new run to its end (Rerun), and reports its own errors.
+   */
+  private async runAction(action: RunAction): Promise<string | undefined> {
+    const run = await this.owner.get(this.runId);
+    if (!run) return `Run ${this.runId} no longer exists in ${this.folder.name}.`;
+    const live = !isTerminal(run.status);
+    if (action === 'cancel' && !live) return `Run ${this.runId} already ended (${run.status}); there is nothing to cancel.`;
+    if (action === 'modifyAndRerun' && live) return `Run ${this.runId} is still going: modify and rerun it once it ended.`;
+    if ((action === 'star' || action === 'unstar') && (action === 'star') === !!run.starred) return `Run ${this.runId} is ${run.starred ? 'already' : 'not'} starred.`;
+    const command = ACTION_COMMANDS[action];
+    void Promise.resolve(vscode.commands.executeCommand(command, this.runId)).catch((err) =>
+      this.log.error(`${command} on run ${this.runId} failed: ${(err as Error).message}`),
+    );
+    return undefined;
   }
 
   private async fileFor(which: OpenFileTarget): Promise<string | undefined> {

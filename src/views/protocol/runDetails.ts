@@ -5,10 +5,11 @@
  */
 
 import type { MetricGoal } from '../../model/runs/trackingEvents';
+import type { OutputPreview } from './runDetailsPreviews';
 import type { RunEnvironment, RunStatus } from '../../model/runs/run';
 import { DisplayNumber, HostToWebview, PageContent, ReadyMessage, RenderedAck, isCount, isObject, isRunId, isText, parseRendered } from './common';
 
-export type { DisplayNumber };
+export type { DisplayNumber, OutputPreview };
 
 export const RUN_DETAILS_VIEW_TYPE = 'mlw.runDetails';
 
@@ -22,6 +23,11 @@ export interface MetricSummary {
   /** Every point logged, before downsampling. */
   points: number;
   goal?: MetricGoal;
+  /**
+   * Where the goal came from: the script (mlw.log_metric(..., goal=)), the mlw.metricGoals setting, or inferred
+   * from the name (loss/error… lower, else higher), which the Goal column says.
+   */
+  goalSource?: 'script' | 'setting' | 'inferred';
   /** The best value by the goal (max or min), when the goal is known. */
   best?: number;
   /** What the sparkline draws: finite points, downsampled (first, last, minimum and maximum always kept). */
@@ -60,6 +66,8 @@ export interface RunDetailsState {
     createdAt: string;
     startedAt?: string;
     endedAt?: string;
+    /** A failed run's last Python traceback in its logs, shown next to the reason. */
+    traceback?: string;
     /** Only once the run ended (the webview counts a live run's duration up from startedAt). */
     durationMs?: number;
     duration: string;
@@ -73,6 +81,8 @@ export interface RunDetailsState {
   tags: { name: string; value: string }[];
   metrics: MetricSummary[];
   outputs: OutputItem[];
+  /** Inline previews of some outputs (images, CSV and JSON tables), and the ones only listed (too large, too many). */
+  previews: OutputPreview[];
   /** Outputs left out of the list, with why (links leading outside, special files). */
   skippedOutputs: { path: string; reason: string }[];
   git?: {
@@ -91,7 +101,28 @@ export interface RunDetailsState {
   trackingSkippedLines: number;
 }
 
-export type ToWebview = { type: 'state'; version: number; state: RunDetailsState } | HostToWebview;
+/** What a panel shows once its run was deleted: nothing of the run is kept. */
+export interface DeletedRunState {
+  deleted: true;
+  runId: string;
+  folder: string;
+  folderName: string;
+  title: string;
+  message: string;
+}
+
+/** What the panel shows: the run, or that it was deleted. */
+export type RunDetailsView = RunDetailsState | DeletedRunState;
+
+export function isDeletedRun(view: RunDetailsView): view is DeletedRunState {
+  return (view as DeletedRunState).deleted === true;
+}
+
+export type ToWebview = { type: 'state'; version: number; state: RunDetailsView } | HostToWebview;
+
+/** The buttons of a run's header; the host runs the command of the same name (Commands in commandIds.ts). */
+export type RunAction = 'cancel' | 'rerun' | 'modifyAndRerun' | 'star' | 'unstar' | 'delete';
+export const RUN_ACTIONS: readonly RunAction[] = ['cancel', 'rerun', 'modifyAndRerun', 'star', 'unstar', 'delete'];
 
 export type OpenFileTarget = 'patch' | 'buildLog' | 'logs' | 'environmentFile';
 const OPEN_FILE_TARGETS: readonly OpenFileTarget[] = ['patch', 'buildLog', 'logs', 'environmentFile'];
@@ -103,8 +134,12 @@ export type FromWebview =
   | { type: 'showDiff' }
   | { type: 'openRun'; id: string }
   | { type: 'openFile'; which: OpenFileTarget }
-  /** Sent after every render: how many sparklines were drawn, for which state, and what went wrong if anything. */
-  | (RenderedAck & { sparklines: number });
+  | { type: 'runAction'; action: RunAction }
+  /**
+   * Sent after every render: how many sparklines and step charts were drawn and images shown, for which state,
+   * and what went wrong if anything.
+   */
+  | (RenderedAck & { sparklines: number; charts: number; images: number });
 
 /**
  * A message from the webview as a FromWebview, or undefined when it is not one (unknown type, missing or
@@ -127,8 +162,10 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
       return typeof m.which === 'string' && (OPEN_FILE_TARGETS as readonly string[]).includes(m.which)
         ? { type: 'openFile', which: m.which as OpenFileTarget }
         : undefined;
+    case 'runAction':
+      return typeof m.action === 'string' && (RUN_ACTIONS as readonly string[]).includes(m.action) ? { type: 'runAction', action: m.action as RunAction } : undefined;
     case 'rendered':
-      return parseRendered(m, isCount(m.sparklines) ? { sparklines: m.sparklines } : undefined);
+      return parseRendered(m, isCount(m.sparklines) && isCount(m.charts) && isCount(m.images) ? { sparklines: m.sparklines, charts: m.charts, images: m.images } : undefined);
     default:
       return undefined;
   }

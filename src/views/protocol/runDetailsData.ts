@@ -6,11 +6,12 @@ import { RunRecord, durationMs, isTerminal } from '../../model/runs/run';
 import { formatDuration } from '../../model/common/format';
 import type { MetricPoint, TrackingData } from '../../model/runs/trackingEvents';
 import type { OutputEntry } from '../../runner/artifacts';
-import type { MetricSummary, RunDetailsState, TimelineEntry } from './runDetails';
+import type { DeletedRunState, MetricSummary, OutputPreview, RunDetailsState, TimelineEntry } from './runDetails';
 import { displayValue as display, ownEntries as entries, toDisplayNumber } from './common';
+import { resolveGoal } from './compareData';
 
-/** Most points a sparkline gets; longer series are downsampled. */
-export const MAX_SPARKLINE_POINTS = 300;
+/** Most points a metric's series gets (its step chart and sparkline draw it); longer series are downsampled. */
+export const MAX_SPARKLINE_POINTS = 1000;
 
 export interface RunDetailsExtra {
   /** Workspace folder URI (string) and name. */
@@ -23,6 +24,11 @@ export interface RunDetailsExtra {
   environmentFileAvailable: boolean;
   skippedOutputs?: { path: string; reason: string }[];
   maxPoints?: number;
+  /** `mlw.metricGoals`: {name: 'max' | 'min'}. */
+  settingGoals?: Record<string, unknown>;
+  /** The last traceback in the logs (shown for a failed run). */
+  traceback?: string;
+  previews?: OutputPreview[];
 }
 
 /**
@@ -52,7 +58,13 @@ export function downsample<T extends { y: number }>(points: readonly T[], max = 
   return keep.map((i) => points[i]);
 }
 
-export function summarizeMetric(name: string, points: readonly MetricPoint[], goal: 'max' | 'min' | undefined, maxPoints = MAX_SPARKLINE_POINTS): MetricSummary {
+export function summarizeMetric(
+  name: string,
+  points: readonly MetricPoint[],
+  goal: 'max' | 'min' | undefined,
+  maxPoints = MAX_SPARKLINE_POINTS,
+  goalSource?: MetricSummary['goalSource'],
+): MetricSummary {
   const byStep = points.length > 0 && points.every((p) => p.step !== null);
   const finite: { x: number; y: number }[] = [];
   let min: number | undefined;
@@ -74,6 +86,7 @@ export function summarizeMetric(name: string, points: readonly MetricPoint[], go
   if (max !== undefined) summary.max = max;
   if (goal) {
     summary.goal = goal;
+    if (goalSource) summary.goalSource = goalSource;
     const best = goal === 'max' ? max : min;
     if (best !== undefined) summary.best = best;
   }
@@ -101,13 +114,14 @@ export function runTitle(run: RunRecord): string {
 export function buildRunDetailsState(run: RunRecord, tracking: TrackingData, outputs: readonly OutputEntry[], extra: RunDetailsExtra): RunDetailsState {
   const maxPoints = extra.maxPoints ?? MAX_SPARKLINE_POINTS;
   const metrics: MetricSummary[] = [];
-  for (const [name, points] of entries(tracking.metrics)) {
-    const goal = Object.hasOwn(tracking.goals, name) ? tracking.goals[name] : undefined;
-    metrics.push(summarizeMetric(name, points, goal, maxPoints));
-  }
+  const summarize = (name: string, points: readonly MetricPoint[]): MetricSummary => {
+    const { goal, source } = resolveGoal(name, [tracking.goals], extra.settingGoals);
+    return summarizeMetric(name, points, goal, maxPoints, source === 'tracking' ? 'script' : source === 'setting' ? 'setting' : 'inferred');
+  };
+  for (const [name, points] of entries(tracking.metrics)) metrics.push(summarize(name, points));
   for (const [name, value] of entries(run.metrics)) {
     if (metrics.some((m) => m.name === name)) continue;
-    metrics.push(summarizeMetric(name, [{ step: null, value, t: 0 }], undefined, maxPoints));
+    metrics.push(summarize(name, [{ step: null, value, t: 0 }]));
   }
   const params = new Map<string, unknown>(entries(run.params));
   for (const [name, value] of entries(tracking.params)) params.set(name, value);
@@ -126,6 +140,7 @@ export function buildRunDetailsState(run: RunRecord, tracking: TrackingData, out
     duration: formatDuration(ms),
   };
   if (run.reason) summary.reason = run.reason;
+  if (run.status === 'Failed' && extra.traceback) summary.traceback = extra.traceback;
   if (run.options?.configName) summary.configName = run.options.configName;
   if (run.startedAt) summary.startedAt = run.startedAt;
   if (run.endedAt) summary.endedAt = run.endedAt;
@@ -147,6 +162,7 @@ export function buildRunDetailsState(run: RunRecord, tracking: TrackingData, out
     tags: [...tags].map(([name, value]) => ({ name, value })),
     metrics,
     outputs: outputs.map((o) => ({ path: o.rel, size: o.size })),
+    previews: extra.previews?.slice() ?? [],
     skippedOutputs: extra.skippedOutputs?.slice() ?? [],
     hasBuildLog: extra.hasBuildLog,
     hasLogs: extra.hasLogs,
@@ -165,4 +181,16 @@ export function buildRunDetailsState(run: RunRecord, tracking: TrackingData, out
   }
   if (run.environment) state.environment = { ...run.environment, fileAvailable: extra.environmentFileAvailable };
   return state;
+}
+
+/** The state of a panel whose run was deleted: its id and folder, and nothing else of it. */
+export function deletedRunState(runId: string, folder: string, folderName: string): DeletedRunState {
+  return {
+    deleted: true,
+    runId,
+    folder,
+    folderName,
+    title: `Run ${runId.slice(-4)} (deleted)`,
+    message: `Run ${runId} was deleted from ${folderName}: there is nothing left to show. Close this panel, or open another run from the Runs view.`,
+  };
 }

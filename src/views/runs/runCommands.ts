@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { RunStatus, TERMINAL_STATUSES } from '../../model/runs/run';
 import { connectDocker } from '../../runner/docker/client';
 import { CleanupCriteria, DeleteResult, deleteRuns, describeDeletion, planCleanup } from '../../runner/runCleanup';
-import { formatMB } from '../../model/common/format';
+import { formatDate, formatMB } from '../../model/common/format';
 import { pickRun } from '../common/runPicker';
 import { readSettings } from '../common/settings';
 import type { FolderRuns, WorkspaceRuns } from '../common/workspaceRuns';
@@ -156,7 +156,7 @@ export async function cleanUpCommand(runs: WorkspaceRuns, criteria?: CleanupCrit
   let ids = plan.runs.map((r) => r.id);
   if (!confirmed) {
     const picked = await vscode.window.showQuickPick(
-      plan.runs.map((r) => ({ label: r.script, description: `${r.status} · ${r.id}`, detail: `${formatMB(r.bytes)} · ${new Date(r.createdAt).toLocaleString()}`, picked: true, id: r.id })),
+      plan.runs.map((r) => ({ label: r.script, description: `${r.status} · ${r.id}`, detail: `${formatMB(r.bytes)} · ${formatDate(r.createdAt)}`, picked: true, id: r.id })),
       { canPickMany: true, title: `Clean up ${plan.runs.length} run(s), ${formatMB(plan.bytes)} in all${plan.images.length ? ` (with ${plan.images.length} image(s) only they use)` : ''}` },
     );
     if (!picked?.length) return undefined;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDuration, formatNumber } from '../../model/common/format';
+import { formatDate, formatDuration, formatNumber } from '../../model/common/format';
 import { RunStatus, durationMs } from '../../model/runs/run';
 import type { RunSummary } from '../../model/runs/runIndex';
 import { TRACKING_FILE, TrackingData, TrackingTail, applyEvents, emptyTracking } from '../../model/runs/tracking';
@@ -332,7 +332,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       labelsPart(run),
       run.status === 'Queued' ? 'queued' : formatDuration(durationMs(run)),
       metric ? `${metric[0]} ${formatNumber(metric[1])}` : '',
-      new Date(run.createdAt).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
+      formatDate(run.createdAt),
     ].filter(Boolean).join(' · ');
     item.tooltip = this.tooltip(run);
     // State in contextValue, matched with viewItem =~ in package.json menus.
@@ -357,6 +357,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     if (run.image) md.appendMarkdown(`**Image:** ${t(run.image)}\n\n`);
     if (run.labels?.length) md.appendMarkdown(`**Labels:** ${run.labels.map((l) => t(l)).join(', ')}\n\n`);
     if (run.parentId) md.appendMarkdown(`Rerun of ${t(run.parentId)}\n\n`);
+    md.appendMarkdown(`Created ${formatDate(run.createdAt)}`);
     return md;
   }
 }
