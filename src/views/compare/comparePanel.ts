@@ -5,6 +5,7 @@
  * metric points; the webview only sends intents, each validated here before use. The lifecycle (handshake,
  * refresh, poll, outcomes) is PanelHost's; this file says what to load and do.
  */
+import { formatDate } from '../../model/common/format';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunRecord, isTerminal } from '../../model/runs/run';
@@ -386,7 +387,7 @@ export class ComparePanels extends Disposable {
         items.push({
           label: run.name ? `${run.name} · ${run.script}` : run.script,
           description: `${run.status} · ${run.id}`,
-          detail: `${new Date(run.createdAt).toLocaleString()}${run.args?.length ? ' · ' + run.args.join(' ') : ''}${owners.length > 1 ? ' · ' + owner.folder.name : ''}`,
+          detail: `${formatDate(run.createdAt)}${run.args?.length ? ' · ' + run.args.join(' ') : ''}${owners.length > 1 ? ' · ' + owner.folder.name : ''}`,
           picked: run.id === preselect,
           owner,
           id: run.id,

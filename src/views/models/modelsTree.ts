@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatNumber } from '../../model/common/format';
+import { formatDate, formatNumber } from '../../model/common/format';
 import { showControls } from '../../model/common/terminalText';
 import type { ModelSummary } from '../../model/models/modelRegistry';
 import { ModelVersion, formatModelRef, keyMetricOf } from '../../model/models/modelVersion';
@@ -73,7 +73,7 @@ function versionTooltip(v: ModelVersion, aliases: string[]): vscode.MarkdownStri
     md.appendMarkdown('  \n');
   };
   line('Model', `${formatModelRef(v)}${aliases.length ? ` (${aliases.map((a) => '@' + a).join(', ')})` : ''}`);
-  line('Registered', new Date(v.createdAt).toLocaleString());
+  line('Registered', formatDate(v.createdAt));
   if (v.description) line('About', v.description);
   const s = v.source;
   if (s.kind === 'run') {
