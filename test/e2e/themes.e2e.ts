@@ -164,8 +164,22 @@ describe('the webviews in light and dark themes (code-server + Chromium)', funct
       if (!theme.dark) {
         it('registers a run\'s output as a model from the Runs view by clicks; the Models view lists it', async () => {
           const row = ui.runsTreeRows().filter({ hasText: 'lr=0.1' }).first();
+          const shortId = /#([0-9a-z]{4})/i.exec(await row.innerText())?.[1] ?? '';
           await row.click();
-          await row.click({ button: 'right' });
+          // The click opens the run's details, whose webview takes focus as it loads and would close a menu opened
+          // before: wait for its tab, then open the menu (again if it closed).
+          await ui.step('the details of the clicked run', () =>
+            ui.until(async () => (await ui.activeTab()).includes(shortId) || undefined, 30_000, async () => `active tab: ${await ui.activeTab()}`));
+          await ui.step('the run\'s context menu with Register Model…', async () => {
+            for (let attempt = 0; attempt < 4; attempt++) {
+              await ui.page.waitForTimeout(500);
+              await row.click({ button: 'right' });
+              const items = await ui.contextMenuItems().catch(() => [] as string[]);
+              if (items.includes('Register Model…')) return;
+              await ui.page.keyboard.press('Escape');
+            }
+            throw new Error('the context menu never offered Register Model…');
+          });
           await ui.clickMenuItem('Register Model…');
           await ui.step('the outputs of the run to choose from', async () => {
             const pick = await ui.pickRow('outputs/predictions.csv');
