@@ -20,6 +20,7 @@ import { RunDetailsPanels, createRunDetails } from './views/details/runDetailsPa
 import { ComparePanels, createCompare } from './views/compare/comparePanel';
 import { RunConfigLanguageClient, pickRunConfigScript } from './views/languageClient/runConfigClient';
 import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
+import { ExperimentsTables } from './views/table/experimentsTablePanel';
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -35,6 +36,7 @@ class Workbench extends Disposable {
   readonly runDetails: RunDetailsPanels;
   readonly runDetailsPreview: RunDetailsPreview;
   readonly compare: ComparePanels;
+  readonly experimentsTable: ExperimentsTables;
   readonly runConfigLanguage: RunConfigLanguageClient;
 
   constructor(extensionPath: string, extensionUri: vscode.Uri, workspaceState: vscode.Memento) {
@@ -48,6 +50,7 @@ class Workbench extends Disposable {
     const panels = { extensionUri, runs: workspaceRuns, log: output.channel };
     const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
     const compare = (this.compare = this._register(createCompare(panels)));
+    const experimentsTable = (this.experimentsTable = this._register(new ExperimentsTables(panels, workspaceState)));
     const argumentHistory = new ArgumentHistory(workspaceState);
     const preview = (this.runDetailsPreview = new RunDetailsPreview(runDetails));
     const walkthrough = this._register(new Walkthrough(runs, view));
@@ -87,6 +90,7 @@ class Workbench extends Disposable {
       }],
       [Commands.showScriptRuns, (uri) => showScriptRuns(view, uri)],
       [Commands.pickRunConfigScript, (uri, range, script) => pickRunConfigScript(uri, range, asString(script))],
+      [Commands.openExperimentsTable, (arg) => experimentsTable.open(arg)],
     ];
     for (const [id, handler] of commands) this._register(registerCommand(id, handler));
 
@@ -108,6 +112,8 @@ export interface WorkbenchApi {
   /** Run details opened by clicks in the Runs view: the preview panel and pinning. */
   runDetailsPreview: RunDetailsPreview;
   compare: ComparePanels;
+  /** The experiments table (one per window). */
+  experimentsTable: ExperimentsTables;
   /** The run configuration language client, started on the first run configuration document. */
   runConfigLanguage: RunConfigLanguageClient;
   /** Settles once runs left behind by an earlier session have been reconciled with Docker. */
@@ -119,7 +125,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, experimentsTable: workbench.experimentsTable, runConfigLanguage: workbench.runConfigLanguage, reconciled };
 }
 
 export function deactivate(): void {

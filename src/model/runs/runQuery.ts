@@ -4,7 +4,27 @@
  * and CSV of what is shown. Pure (no vscode, no node, no DOM): the panel builds rows with it, and the webview
  * (through src/views/protocol/experimentsTable.ts) filters and sorts 10,000 rows in the page without a round trip.
  */
-import type { RunSummary } from './runIndex';
+
+/**
+ * The fields of a run summary (runIndex.ts) the table shows. Written out rather than imported, so the webview
+ * bundle's type check does not take in the index's node code.
+ */
+export interface RunSummaryFields {
+  id: string;
+  script: string;
+  status: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  name?: string;
+  labels?: string[];
+  starred?: boolean;
+  params?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  configName?: string;
+  commit?: string;
+  dirty?: boolean;
+}
 
 export type ColumnKind = 'status' | 'name' | 'script' | 'created' | 'duration' | 'commit' | 'param' | 'metric';
 
@@ -53,7 +73,7 @@ function paramValue(v: unknown): CellValue {
 }
 
 /** The run's row: name is its name, else its labels shown with it, else nothing (the id is in every row). */
-export function toQueryRow(run: RunSummary, now = Date.now()): QueryRow {
+export function toQueryRow(run: RunSummaryFields, now = Date.now()): QueryRow {
   const values: Record<string, CellValue> = {
     status: run.status,
     name: run.name ?? run.id,

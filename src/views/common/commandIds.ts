@@ -35,6 +35,7 @@ export const Commands = {
   compareWithBest: 'mlw.compareWithBest',
   showScriptRuns: 'mlw.showScriptRuns',
   pickRunConfigScript: 'mlw.pickRunConfigScript',
+  openExperimentsTable: 'mlw.openExperimentsTable',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
