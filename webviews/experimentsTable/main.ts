@@ -342,12 +342,11 @@ function exportCsv(): void {
 function moveCursor(to: number, extend: boolean): void {
   if (!shown.length) return;
   const index = Math.max(0, Math.min(shown.length - 1, to));
-  if (extend) {
-    if (anchor < 0) anchor = cursor < 0 ? index : cursor;
-    selected.clear();
-    const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
-    for (let i = a; i <= b; i++) selected.add(shown[i].id);
-  }
+  // As in VS Code's lists: a move selects the row it lands on, shift+move extends from the anchor.
+  if (!extend || anchor < 0) anchor = extend && cursor >= 0 ? cursor : index;
+  selected.clear();
+  const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+  for (let i = a; i <= b; i++) selected.add(shown[i].id);
   cursor = index;
   const top = index * ROW_HEIGHT;
   const headerHeight = header.offsetHeight;
