@@ -5,36 +5,11 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { ExperimentsTableState, FromWebview, RunSummaryFields, columnsOf, experimentsTablePage, toQueryRow } from '../../src/views/protocol/experimentsTable';
+import { FromWebview, RunSummaryFields, experimentsTablePage } from '../../src/views/protocol/experimentsTable';
 import { ComparePage, launchChromium, openWebviewPage } from './comparePage';
+import { manyRuns, tableState } from './tableFixtures';
 
 type Rendered = Extract<FromWebview, { type: 'rendered' }>;
-
-export function tableState(runs: RunSummaryFields[]): ExperimentsTableState {
-  const rows = runs.map((r) => toQueryRow(r, Date.parse('2026-11-25T12:00:00.000Z')));
-  return { folder: 'file:///workspace', folderName: 'workspace', columns: columnsOf(rows), rows, view: { layout: { order: [], hidden: [], pinned: [] }, filters: [] } };
-}
-
-/** `count` runs with 4 params and metrics enough for `columns` columns in all (6 fixed ones included). */
-export function manyRuns(count: number, columns = 50): RunSummaryFields[] {
-  const metricCount = columns - 6 - 4;
-  return Array.from({ length: count }, (_, i) => {
-    const metrics: Record<string, number> = {};
-    for (let m = 0; m < metricCount; m++) metrics[`m${String(m).padStart(2, '0')}`] = ((i * 7919 + m * 104729) % 10000) / 10000;
-    return {
-      id: `20261125-${String(100000 + i).padStart(6, '0')}-${(0x10000 + i).toString(16)}`,
-      script: `train${i % 5}.py`,
-      status: i % 17 === 0 ? 'Failed' : 'Completed',
-      createdAt: new Date(Date.UTC(2026, 10, 25) - i * 60_000).toISOString(),
-      startedAt: new Date(Date.UTC(2026, 10, 25) - i * 60_000 + 1000).toISOString(),
-      endedAt: new Date(Date.UTC(2026, 10, 25) - i * 60_000 + 1000 + (i % 300) * 1000).toISOString(),
-      params: { lr: [0.1, 0.01, 0.001][i % 3], layers: 2 + (i % 4), optimizer: i % 2 ? 'adam' : 'sgd', batch: 32 },
-      metrics,
-      commit: 'abcdef1234567890',
-      labels: i % 10 === 0 ? ['baseline'] : [],
-    };
-  });
-}
 
 const FIXTURE: RunSummaryFields[] = [
   { id: 'run-a', script: 'train.py', status: 'Completed', createdAt: '2026-11-25T10:00:03.000Z', params: { lr: 0.01 }, metrics: { val_accuracy: 0.97, loss: 0.2 }, labels: ['best'] },
@@ -44,7 +19,7 @@ const FIXTURE: RunSummaryFields[] = [
 ];
 
 async function domRowIds(cp: ComparePage): Promise<string[]> {
-  return cp.page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('.body .row')).sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index)).map((r) => (r.dataset.testid ?? '').slice('row:'.length)));
+  return cp.page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('.body .row:not([hidden])')).sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index)).map((r) => (r.dataset.testid ?? '').slice('row:'.length)));
 }
 
 async function headerKeys(cp: ComparePage): Promise<string[]> {

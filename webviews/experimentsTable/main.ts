@@ -262,29 +262,41 @@ function makeRow(): HTMLElement {
   return row;
 }
 
-function draw(): void {
+/**
+ * Row `index` lives in pool[index % pool.length], so a scroll of ten rows rewrites ten rows, not every one.
+ * `force` redraws rows already in place (the selection changed).
+ */
+function draw(force = false): void {
   const height = grid.clientHeight || 600;
   const first = Math.max(0, Math.floor(grid.scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(shown.length, Math.ceil((grid.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
   const needed = last - first;
-  while (pool.length < needed) body.append((pool[pool.length] = makeRow()));
-  while (pool.length > needed) pool.pop()!.remove();
-  for (let i = 0; i < needed; i++) {
-    const index = first + i;
+  if (needed > pool.length) {
+    while (pool.length < needed) body.append((pool[pool.length] = makeRow()));
+    for (const row of pool) delete row.dataset.index;
+  }
+  const n = pool.length;
+  for (let k = 0; k < n; k++) pool[k].hidden = true;
+  for (let index = first; index < last; index++) {
+    const row = pool[index % n];
+    row.hidden = false;
     const r = shown[index];
-    const row = pool[i];
-    row.dataset.index = String(index);
-    row.dataset.testid = `row:${r.id}`;
-    row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-    row.classList.toggle('selected', selected.has(r.id));
-    row.classList.toggle('cursor', index === cursor);
-    row.setAttribute('aria-selected', String(selected.has(r.id)));
-    const cells = row.children;
-    for (let k = 0; k < columns.length; k++) {
-      const text = cellText(columns[k], r.values[columns[k].key]);
-      const cell = cells[k] as HTMLElement;
-      if (cell.textContent !== text) cell.textContent = text;
-      if (columns[k].kind === 'status') cell.dataset.status = r.status;
+    const moved = row.dataset.index !== String(index);
+    if (moved) {
+      row.dataset.index = String(index);
+      row.dataset.testid = `row:${r.id}`;
+      row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+      const cells = row.children;
+      for (let k = 0; k < columns.length; k++) {
+        const cell = cells[k] as HTMLElement;
+        cell.textContent = cellText(columns[k], r.values[columns[k].key]);
+        if (columns[k].kind === 'status') cell.dataset.status = r.status;
+      }
+    }
+    if (moved || force) {
+      row.classList.toggle('selected', selected.has(r.id));
+      row.classList.toggle('cursor', index === cursor);
+      row.setAttribute('aria-selected', String(selected.has(r.id)));
     }
   }
 }
@@ -314,7 +326,7 @@ function clickRow(index: number, e: MouseEvent): void {
 function selectionChanged(): void {
   updateActions();
   if (state) count.textContent = `${shown.length} of ${state.rows.length} runs${selected.size ? `, ${selected.size} selected` : ''}`;
-  draw();
+  draw(true);
 }
 
 function selectedIds(): string[] {
