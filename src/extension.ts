@@ -23,6 +23,7 @@ import { RunConfigLanguageClient, pickRunConfigScript } from './views/languageCl
 import { ScriptCodeLens, showScriptRuns } from './views/languageClient/scriptCodeLens';
 import { deleteModelVersion, openModelSourceRun, registerModel, setModelAlias } from './views/models/modelCommands';
 import { ModelsView } from './views/models/modelsView';
+import { ExperimentsTables } from './views/table/experimentsTablePanel';
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -38,6 +39,7 @@ class Workbench extends Disposable {
   readonly runDetails: RunDetailsPanels;
   readonly runDetailsPreview: RunDetailsPreview;
   readonly compare: ComparePanels;
+  readonly experimentsTable: ExperimentsTables;
   readonly runConfigLanguage: RunConfigLanguageClient;
   readonly models: WorkspaceModels;
   readonly modelsView: ModelsView;
@@ -53,6 +55,7 @@ class Workbench extends Disposable {
     const panels = { extensionUri, runs: workspaceRuns, log: output.channel };
     const runDetails = (this.runDetails = this._register(createRunDetails(panels)));
     const compare = (this.compare = this._register(createCompare(panels)));
+    const experimentsTable = (this.experimentsTable = this._register(new ExperimentsTables(panels, workspaceState)));
     const argumentHistory = new ArgumentHistory(workspaceState);
     const preview = (this.runDetailsPreview = new RunDetailsPreview(runDetails));
     const walkthrough = this._register(new Walkthrough(runs, view));
@@ -99,6 +102,7 @@ class Workbench extends Disposable {
       [Commands.deleteModelVersion, (node, confirmed) => deleteModelVersion(models, node, confirmed === true)],
       [Commands.openModelSourceRun, (node) => openModelSourceRun(node)],
       [Commands.refreshModels, () => modelsView.refresh()],
+      [Commands.openExperimentsTable, (arg) => experimentsTable.open(arg)],
     ];
     for (const [id, handler] of commands) this._register(registerCommand(id, handler));
 
@@ -120,6 +124,8 @@ export interface WorkbenchApi {
   /** Run details opened by clicks in the Runs view: the preview panel and pinning. */
   runDetailsPreview: RunDetailsPreview;
   compare: ComparePanels;
+  /** The experiments table (one per window). */
+  experimentsTable: ExperimentsTables;
   /** The run configuration language client, started on the first run configuration document. */
   runConfigLanguage: RunConfigLanguageClient;
   /** The model registry of each folder, and the Models view. */
@@ -134,7 +140,7 @@ export function activate(context: vscode.ExtensionContext): WorkbenchApi {
   context.subscriptions.push(workbench);
   // Off the activation path: Docker may be slow or absent, and activation must stay cheap.
   const reconciled = new Promise((resolve) => setTimeout(resolve, 0)).then(() => workbench.runs.reconcileAll());
-  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, runConfigLanguage: workbench.runConfigLanguage, models: workbench.models, modelsView: workbench.modelsView, reconciled };
+  return { runs: workbench.runs, runsView: workbench.runsView, workspaceRuns: workbench.workspaceRuns, runDetails: workbench.runDetails, runDetailsPreview: workbench.runDetailsPreview, compare: workbench.compare, experimentsTable: workbench.experimentsTable, runConfigLanguage: workbench.runConfigLanguage, models: workbench.models, modelsView: workbench.modelsView, reconciled };
 }
 
 export function deactivate(): void {

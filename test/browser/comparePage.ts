@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { CompareState, comparePage } from '../../src/views/protocol/compare';
-import { webviewPage } from '../../src/views/protocol/common';
+import { PageContent, webviewPage } from '../../src/views/protocol/common';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const ORIGIN = 'http://mlw-webview.test';
@@ -37,8 +37,15 @@ export interface ComparePage {
   waitForPosted<T extends { type: string }>(match: (m: T) => boolean, after?: number, timeoutMs?: number): Promise<T>;
 }
 
-export async function openComparePage(browser: Browser, o: { runIds: string[]; folder?: string; theme?: 'vscode-dark' | 'vscode-light' | 'vscode-high-contrast'; width?: number }): Promise<ComparePage> {
-  const context = await browser.newContext({ viewport: { width: o.width ?? 1280, height: 900 } });
+type PageOptions = { theme?: 'vscode-dark' | 'vscode-light' | 'vscode-high-contrast'; width?: number; height?: number };
+
+export function openComparePage(browser: Browser, o: { runIds: string[]; folder?: string } & PageOptions): Promise<ComparePage> {
+  return openWebviewPage(browser, comparePage(o.folder ?? 'file:///workspace', o.runIds), o);
+}
+
+/** Any webview's page (its bundle named by `content`), loaded the same way. */
+export async function openWebviewPage(browser: Browser, content: PageContent, o: PageOptions = {}): Promise<ComparePage> {
+  const context = await browser.newContext({ viewport: { width: o.width ?? 1280, height: o.height ?? 900 } });
   const page = await context.newPage();
   const blocked: string[] = [];
   const consoleErrors: string[] = [];
@@ -47,14 +54,14 @@ export async function openComparePage(browser: Browser, o: { runIds: string[]; f
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   const dist = path.join(REPO_ROOT, 'dist', 'webviews');
-  const html = webviewPage(comparePage(o.folder ?? 'file:///workspace', o.runIds), { nonce: NONCE, cspSource: ORIGIN, resource: (file) => `${ORIGIN}/${file}` })
+  const html = webviewPage(content, { nonce: NONCE, cspSource: ORIGIN, resource: (file) => `${ORIGIN}/${file}` })
     // VS Code sets the theme class and --vscode-* variables; a stub acquireVsCodeApi runs first, with the nonce.
     .replace('<body>', `<body class="${o.theme ?? 'vscode-dark'}">\n<script nonce="${NONCE}">${STUB}</script>`)
     .replace('</head>', `<style nonce="${NONCE}">${themeVariables(o.theme ?? 'vscode-dark')}</style>\n</head>`);
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
   await context.route('**/*', async (route) => {
     const url = route.request().url();
-    const file = url === `${ORIGIN}/compare.js` ? 'compare.js' : url === `${ORIGIN}/compare.css` ? 'compare.css' : undefined;
+    const file = [`${content.bundle}.js`, `${content.bundle}.css`].find((f) => url === `${ORIGIN}/${f}`);
     if (url === `${ORIGIN}/index.html`) return route.fulfill({ status: 200, contentType: 'text/html', headers: { 'Content-Security-Policy': csp }, body: html });
     if (file) return route.fulfill({ status: 200, contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css', body: fs.readFileSync(path.join(dist, file)) });
     blocked.push(url);

@@ -37,5 +37,7 @@ export function createTestWorkspace(prefix = 'mlw-ws-'): string {
 export function removeTestWorkspace(workspace: string): void {
   const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=mlw.workspace=${workspace}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
-  fs.rmSync(workspace, { recursive: true, force: true });
+  // The run's own writer may still be recording the container's end when the container goes, so a file can
+  // appear while the tree is being removed (ENOTEMPTY); fs.rmSync retries those with a growing wait.
+  fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }

@@ -40,6 +40,7 @@ export const Commands = {
   deleteModelVersion: 'mlw.models.deleteVersion',
   openModelSourceRun: 'mlw.models.openSourceRun',
   refreshModels: 'mlw.models.refresh',
+  openExperimentsTable: 'mlw.openExperimentsTable',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
